@@ -1,0 +1,82 @@
+//! Server functions: the browser's door into the reader service. Each one reads who is
+//! asking, calls the service, and maps errors to an HTTP status; nothing else.
+
+use crate::domain::{AppError, OptionKey, PollView, ResultsView, VoteReceipt};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollPage {
+    pub poll: PollView,
+    /// This reader's stored choices, if they voted.
+    pub my_vote: Option<Vec<OptionKey>>,
+    /// Present when the visibility rule lets this reader see them.
+    pub results: Option<ResultsView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HomePage {
+    /// This week's poll: the most recently opened poll that is still open.
+    pub featured: Option<PollPage>,
+    pub also_open: Vec<PollView>,
+    pub latest_results: Option<ArchiveEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchiveEntry {
+    pub poll: PollView,
+    /// `None` for polls whose results are never shown.
+    pub results: Option<ResultsView>,
+}
+
+#[server(prefix = "/rpc", endpoint = "home")]
+pub async fn load_home() -> Result<HomePage, AppError> {
+    let (service, reader) = ssr::context().await?;
+    service.home(&reader).await.map_err(ssr::with_status)
+}
+
+#[server(prefix = "/rpc", endpoint = "poll")]
+pub async fn load_poll(slug: String) -> Result<PollPage, AppError> {
+    let (service, reader) = ssr::context().await?;
+    service.poll_page(&slug, &reader).await.map_err(ssr::with_status)
+}
+
+#[server(prefix = "/rpc", endpoint = "archive")]
+pub async fn load_archive() -> Result<Vec<ArchiveEntry>, AppError> {
+    let (service, _) = ssr::context().await?;
+    service.archive().await.map_err(ssr::with_status)
+}
+
+#[server(prefix = "/rpc", endpoint = "vote", input = Json)]
+pub async fn cast_vote(slug: String, choices: Vec<String>, comment: Option<String>) -> Result<VoteReceipt, AppError> {
+    let (service, reader) = ssr::context().await?;
+    service
+        .cast_vote(&slug, &reader, &choices, comment.as_deref(), crate::domain::VoteSource::Web)
+        .await
+        .map_err(ssr::with_status)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::domain::AppError;
+    use crate::services::{Reader, SharedReaderService};
+    use leptos::prelude::*;
+
+    pub async fn context() -> Result<(SharedReaderService, Reader), AppError> {
+        let service = use_context::<SharedReaderService>().ok_or(AppError::Internal)?;
+        let axum::Extension(reader) =
+            leptos_axum::extract::<axum::Extension<Reader>>().await.map_err(|_| AppError::Internal)?;
+        Ok((service, reader))
+    }
+
+    /// Sends the error's own status instead of server functions' default 500.
+    pub fn with_status(error: AppError) -> AppError {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
+                response.set_status(status);
+            }
+        }
+        error
+    }
+}

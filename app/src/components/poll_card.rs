@@ -1,0 +1,172 @@
+use super::{format_time, ResultsBars};
+use crate::api::{CastVote, PollPage};
+use crate::domain::{AppError, OptionKey, PollStatus, PollView, ResultsView, VoteReceipt};
+use leptos::prelude::*;
+
+/// A poll as a reader meets it: the question, then either the ballot or what they voted
+/// and the results. The ballot is a plain HTML form that works without JavaScript; once
+/// hydrated, it votes in place through the `cast_vote` server function.
+#[component]
+pub fn PollCard(page: PollPage, #[prop(optional)] featured: bool) -> impl IntoView {
+    let vote = ServerAction::<CastVote>::new();
+    let poll = page.poll.clone();
+    let heading_id = format!("q-{}", poll.slug);
+    let after_vote = move || vote.value().get().and_then(Result::ok);
+    let labelled_by = heading_id.clone();
+    let heading = if featured {
+        view! { <h2 id=heading_id.clone() class="question">{poll.question.clone()}</h2> }.into_any()
+    } else {
+        view! { <h1 id=heading_id.clone() class="question">{poll.question.clone()}</h1> }.into_any()
+    };
+
+    view! {
+        <article class="poll-card" aria-labelledby=labelled_by>
+            {featured.then(|| view! { <p class="eyebrow">"This week's poll"</p> })}
+            {heading}
+            <p class="poll-meta">{status_line(&poll)}</p>
+            {move || match after_vote() {
+                Some(receipt) => view! { <Receipt poll=poll.clone() receipt/> }.into_any(),
+                None => view! { <Body page=page.clone() vote heading_id=heading_id.clone()/> }.into_any(),
+            }}
+        </article>
+    }
+}
+
+fn status_line(poll: &PollView) -> String {
+    match poll.status {
+        PollStatus::Scheduled => format!("Opens {}", format_time(poll.opens_at)),
+        PollStatus::Open => format!("Open until {}", format_time(poll.closes_at)),
+        PollStatus::Closed => format!("Closed {}", format_time(poll.closes_at)),
+    }
+}
+
+fn labels_of(poll: &PollView, keys: &[OptionKey]) -> String {
+    let labels: Vec<&str> =
+        poll.options.iter().filter(|o| keys.contains(&o.id)).map(|o| o.label.as_str()).collect();
+    labels.join(", ")
+}
+
+/// The page as the server rendered it: ballot, or the reader's earlier vote.
+#[component]
+fn Body(page: PollPage, vote: ServerAction<CastVote>, heading_id: String) -> impl IntoView {
+    let PollPage { poll, my_vote, results } = page;
+    if let Some(mine) = my_vote {
+        let note = format!("You voted: {}.", labels_of(&poll, &mine));
+        return view! {
+            <p class="notice" role="status">{note}</p>
+            <ResultsOrReason poll results mine/>
+        }
+        .into_any();
+    }
+    match poll.status {
+        PollStatus::Open => view! {
+            <Ballot poll=poll.clone() vote heading_id/>
+            {results.map(|r| view! { <ResultsBars results=r/> })}
+        }
+        .into_any(),
+        PollStatus::Closed => view! {
+            <p class="notice">"This poll is closed and no longer takes votes."</p>
+            <ResultsOrReason poll results mine=Vec::new()/>
+        }
+        .into_any(),
+        PollStatus::Scheduled => view! {
+            <p class="notice">"This poll has not opened yet. Come back when it does."</p>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn Receipt(poll: PollView, receipt: VoteReceipt) -> impl IntoView {
+    let choices = labels_of(&poll, &receipt.vote.choices);
+    let note = if receipt.recorded {
+        format!("Thanks! Your vote for {choices} is in.")
+    } else {
+        format!("You had already voted: {choices}. Your vote counts once.")
+    };
+    let confirmation = NodeRef::<leptos::html::P>::new();
+    // Move focus to the confirmation so keyboard and screen-reader users hear it.
+    Effect::new(move |_| {
+        if let Some(p) = confirmation.get() {
+            let _ = p.focus();
+        }
+    });
+    view! {
+        <p class="notice success" role="status" tabindex="-1" node_ref=confirmation>{note}</p>
+        <ResultsOrReason poll results=receipt.results mine=receipt.vote.choices/>
+    }
+}
+
+#[component]
+fn ResultsOrReason(poll: PollView, results: Option<ResultsView>, mine: Vec<OptionKey>) -> impl IntoView {
+    match results {
+        Some(results) => view! { <ResultsBars results mine/> }.into_any(),
+        None => {
+            let reason = match (poll.results_visibility, poll.status) {
+                (crate::domain::ResultsVisibility::Never, _) => "The results of this poll are not published.",
+                (_, PollStatus::Closed) => "The results of this poll are not published.",
+                _ => "Results will be shown when the poll closes.",
+            };
+            view! { <p class="notice muted">{reason}</p> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn Ballot(poll: PollView, vote: ServerAction<CastVote>, heading_id: String) -> impl IntoView {
+    let slug = poll.slug.to_string();
+    let single = poll.max_choices == 1;
+    let hint = if single { "Choose one.".to_owned() } else { format!("Choose up to {}.", poll.max_choices) };
+    let hint_id = format!("{heading_id}-hint");
+    let described_by = hint_id.clone();
+    let input_type = if single { "radio" } else { "checkbox" };
+    let options = poll
+        .options
+        .iter()
+        .map(|o| {
+            let id = format!("{}-{}", poll.slug, o.id);
+            view! {
+                <div class="choice">
+                    <input type=input_type id=id.clone() name="choice" value=o.id.to_string() required=single/>
+                    <label for=id>{o.label.clone()}</label>
+                </div>
+            }
+        })
+        .collect_view();
+    let comment_id = format!("{}-comment", poll.slug);
+    let comment = poll.allow_comment.then(|| {
+        view! {
+            <div class="comment">
+                <label for=comment_id.clone()>"Why? " <span class="muted">"(optional)"</span></label>
+                <textarea id=comment_id name="comment" rows="3" maxlength=crate::domain::COMMENT_MAX_CHARS></textarea>
+            </div>
+        }
+    });
+    let pending = vote.pending();
+    let error = move || vote.value().get().and_then(Result::err);
+    let submit_slug = slug.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else {
+            return; // let the browser post the form itself
+        };
+        let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
+        ev.prevent_default();
+        let choices = data.get_all("choice").iter().filter_map(|v| v.as_string()).collect();
+        let comment = data.get("comment").as_string().filter(|c| !c.trim().is_empty());
+        vote.dispatch(CastVote { slug: submit_slug.clone(), choices, comment });
+    };
+    view! {
+        <form class="ballot" method="post" action=format!("/polls/{slug}/vote") on:submit=on_submit>
+            <fieldset aria-labelledby=heading_id aria-describedby=described_by>
+                <p id=hint_id class="hint">{hint}</p>
+                {options}
+            </fieldset>
+            {comment}
+            <button type="submit" class="primary" disabled=move || pending.get()>
+                {move || if pending.get() { "Voting…" } else { "Vote" }}
+            </button>
+            <p class="error" role="alert">{move || error().map(|e: AppError| e.to_string())}</p>
+        </form>
+    }
+}

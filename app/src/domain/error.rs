@@ -1,0 +1,103 @@
+use super::{BallotError, PollStatus};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Every error a reader or API client can be shown. `code` and `status` are the public
+/// contract of `api.md`; the `Display` text is the human sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("There is no poll at this address.")]
+    PollNotFound,
+    #[error("This poll is {0} and is not taking votes.")]
+    PollNotOpen(PollStatus),
+    #[error("{0}")]
+    InvalidChoices(String),
+    #[error("{0}")]
+    CommentTooLong(String),
+    #[error("{0}")]
+    CommentNotAllowed(String),
+    #[error("The results of this poll are not shown yet.")]
+    ResultsHidden,
+    #[error("The request could not be read: {0}")]
+    MalformedRequest(String),
+    #[error("The request body is larger than {0} bytes.")]
+    PayloadTooLarge(usize),
+    #[error("Too many votes from your network in the last minute. Please wait a moment and try again.")]
+    RateLimited,
+    #[error("There is nothing at this address.")]
+    NotFound,
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    #[error("The server could not be reached. Check your connection and try again.")]
+    Unreachable,
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::PollNotFound => "poll_not_found",
+            AppError::PollNotOpen(_) => "poll_not_open",
+            AppError::InvalidChoices(_) => "invalid_choices",
+            AppError::CommentTooLong(_) => "comment_too_long",
+            AppError::CommentNotAllowed(_) => "comment_not_allowed",
+            AppError::ResultsHidden => "results_hidden",
+            AppError::MalformedRequest(_) => "malformed_request",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::RateLimited => "rate_limited",
+            AppError::NotFound => "not_found",
+            AppError::Internal => "internal_error",
+            AppError::Unreachable => "unreachable",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::MalformedRequest(_) => 400,
+            AppError::ResultsHidden => 403,
+            AppError::PollNotFound | AppError::NotFound => 404,
+            AppError::PollNotOpen(_) => 409,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::InvalidChoices(_) | AppError::CommentTooLong(_) | AppError::CommentNotAllowed(_) => 422,
+            AppError::RateLimited => 429,
+            AppError::Internal => 500,
+            AppError::Unreachable => 503,
+        }
+    }
+}
+
+impl From<BallotError> for AppError {
+    fn from(e: BallotError) -> Self {
+        let message = e.to_string();
+        match e {
+            BallotError::CommentTooLong => AppError::CommentTooLong(message),
+            BallotError::CommentNotAllowed => AppError::CommentNotAllowed(message),
+            _ => AppError::InvalidChoices(message),
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(_) => AppError::Unreachable,
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => AppError::MalformedRequest(m),
+            _ => AppError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ballot_errors_map_to_api_codes() {
+        assert_eq!(AppError::from(BallotError::NoChoice).code(), "invalid_choices");
+        assert_eq!(AppError::from(BallotError::CommentTooLong).code(), "comment_too_long");
+        assert_eq!(AppError::from(BallotError::CommentTooLong).status(), 422);
+        assert_eq!(AppError::PollNotOpen(PollStatus::Closed).to_string(), "This poll is closed and is not taking votes.");
+    }
+}

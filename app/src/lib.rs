@@ -1,0 +1,19 @@
+//! Polltelligence's Leptos application: the domain rules, the pages, and the server
+//! functions behind them. Built twice: `ssr` for the server, `hydrate` for the browser.
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+mod shell;
+pub use shell::{shell, App};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

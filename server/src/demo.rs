@@ -1,0 +1,129 @@
+//! Demo content for an empty database: the closed poll from the 14 November 2023 issue of
+//! AI Collision ("the winner is … No!"), this week's open poll, and more to explore.
+
+use crate::store::{NewVote, Store, StoreError};
+use app::domain::{NewPoll, OptionKey, PollId, PollKind, Publication, ResultsVisibility, Slug, VoteSource};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::sync::Arc;
+
+struct DemoPoll {
+    slug: &'static str,
+    question: &'static str,
+    kind: PollKind,
+    options: &'static [(&'static str, &'static str, u32)],
+    allow_comment: bool,
+    visibility: ResultsVisibility,
+    opens_at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
+}
+
+fn polls(now: DateTime<Utc>) -> Vec<DemoPoll> {
+    vec![
+        DemoPoll {
+            slug: "do-you-own-ai-stocks",
+            question: "Do you own any AI-specific stocks in your portfolio?",
+            kind: PollKind::Single,
+            options: &[("yes", "Yes", 41), ("no", "No", 87)],
+            allow_comment: true,
+            visibility: ResultsVisibility::Always,
+            opens_at: Utc.with_ymd_and_hms(2023, 11, 7, 9, 0, 0).unwrap(),
+            closes_at: Utc.with_ymd_and_hms(2023, 11, 13, 23, 0, 0).unwrap(),
+        },
+        DemoPoll {
+            slug: "will-grok-compute-keep-doubling",
+            question: "Grok was trained on 8,000 A100s. Will xAI really double its compute every couple of months?",
+            kind: PollKind::Single,
+            options: &[
+                ("yes-and-faster", "Yes, and faster", 9),
+                ("for-a-while", "For a while, then it stalls", 14),
+                ("power-runs-out", "No, power and money run out first", 6),
+                ("not-sure", "Not sure", 3),
+            ],
+            allow_comment: true,
+            visibility: ResultsVisibility::AfterVote,
+            opens_at: now - Duration::days(1),
+            closes_at: now + Duration::days(6),
+        },
+        DemoPoll {
+            slug: "which-ai-stories-next",
+            question: "Which stories do you want more of? Pick up to two.",
+            kind: PollKind::Multiple { max_choices: 2 },
+            options: &[
+                ("gpus", "GPUs, chips and who buys them", 7),
+                ("miners", "Bitcoin miners turning to AI", 5),
+                ("devices", "AI devices like the Humane pin", 2),
+                ("stocks", "Boomers & Busters: AI stocks", 6),
+            ],
+            allow_comment: false,
+            visibility: ResultsVisibility::Always,
+            opens_at: now - Duration::days(2),
+            closes_at: now + Duration::days(5),
+        },
+        DemoPoll {
+            slug: "is-the-ai-pin-an-iphone-moment",
+            question: "Is the Humane AI pin the \"iPhone moment\" for AI devices?",
+            kind: PollKind::Single,
+            options: &[("yes", "Yes", 0), ("palmpilot", "No, more PalmPilot than iPhone", 0), ("too-early", "Too early to tell", 0)],
+            allow_comment: true,
+            visibility: ResultsVisibility::AfterClose,
+            opens_at: now + Duration::days(2),
+            closes_at: now + Duration::days(9),
+        },
+    ]
+}
+
+pub async fn load_if_empty(store: &Arc<dyn Store>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    if store.has_polls().await? {
+        return Ok(false);
+    }
+    for demo in polls(now) {
+        let poll = NewPoll {
+            slug: Slug::parse(demo.slug).expect("demo slugs are valid"),
+            question: demo.question.to_owned(),
+            kind: demo.kind,
+            options: demo
+                .options
+                .iter()
+                .map(|(key, label, _)| (OptionKey::parse(key).expect("demo keys are valid"), (*label).to_owned()))
+                .collect(),
+            allow_comment: demo.allow_comment,
+            results_visibility: demo.visibility,
+            publication: Publication::Published,
+            opens_at: demo.opens_at,
+            closes_at: demo.closes_at,
+        };
+        poll.validate().map_err(StoreError::Corrupt)?;
+        let id = store.insert_poll(&poll, now).await?;
+        cast_demo_votes(store, id, &demo).await?;
+    }
+    Ok(true)
+}
+
+/// Concurrent, so the vote writer commits them in a few groups.
+async fn cast_demo_votes(store: &Arc<dyn Store>, id: PollId, demo: &DemoPoll) -> Result<(), StoreError> {
+    let Some(poll) = store.poll_by_slug(&Slug::parse(demo.slug).expect("valid")).await? else {
+        return Err(StoreError::Corrupt(format!("demo poll {} vanished", demo.slug)));
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut voter = 0;
+    for (i, (_, _, votes)) in demo.options.iter().enumerate() {
+        for _ in 0..*votes {
+            voter += 1;
+            let second = (demo.kind != PollKind::Single && voter % 2 == 0).then(|| poll.options[(i + 1) % poll.options.len()].id);
+            let vote = NewVote {
+                poll: id,
+                voter: format!("demo-{}-{voter}", demo.slug),
+                option_ids: std::iter::once(poll.options[i].id).chain(second).collect(),
+                comment: None,
+                source: VoteSource::Web,
+                at: demo.opens_at + Duration::minutes(voter),
+            };
+            let store = store.clone();
+            tasks.spawn(async move { store.record_vote(vote).await });
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| StoreError::Corrupt(e.to_string()))??;
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! One error, two faces: JSON for the API (`api.md`), an HTML page for browsers.
+
+use app::domain::AppError;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+
+fn status_of(error: &AppError) -> StatusCode {
+    StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.0.code(), "message": self.0.to_string()}});
+        (status_of(&self.0), Json(body)).into_response()
+    }
+}
+
+pub struct PageError {
+    pub error: AppError,
+    /// Where "Back" goes: the poll the reader came from.
+    pub back: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = match self.error {
+            AppError::PollNotFound | AppError::NotFound => "Not found",
+            AppError::Internal => "Something went wrong",
+            _ => "Your vote was not counted",
+        };
+        let page = format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <meta name=\"color-scheme\" content=\"light dark\">\
+             <title>{title} · Polltelligence</title>\
+             <link rel=\"stylesheet\" href=\"/pkg/polltelligence.css\"></head>\
+             <body><main id=\"main\"><section class=\"problem\" role=\"alert\">\
+             <h1>{title}</h1><p>{message}</p><p><a href=\"{back}\">Back to the poll</a></p>\
+             </section></main></body></html>",
+            message = escape(&self.error.to_string()),
+            back = escape(&self.back),
+        );
+        (status_of(&self.error), Html(page)).into_response()
+    }
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Maps axum's body-reading failures to our errors (too large, or unreadable).
+pub fn body_error(rejection: axum::extract::rejection::BytesRejection) -> AppError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge(super::MAX_BODY_BYTES)
+    } else {
+        AppError::MalformedRequest(rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(super::escape("<script>alert('x') & \"y\"</script>"), "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+    }
+}

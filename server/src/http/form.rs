@@ -1,0 +1,75 @@
+//! The ballot as a plain HTML form, for readers without JavaScript: a POST that lands on
+//! the poll page (which then shows the vote and results), or an error page.
+
+use super::errors::{body_error, PageError};
+use super::AppState;
+use app::domain::{AppError, Slug, VoteSource};
+use app::services::{Reader, ReaderService};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+
+pub async fn vote(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Extension(reader): Extension<Reader>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // A valid slug is URL-safe as it is; anything else has no poll page to go back to.
+    let back = Slug::parse(&slug).map_or_else(|_| "/".to_owned(), |slug| format!("/polls/{slug}"));
+    let outcome = async {
+        let body = body.map_err(body_error)?;
+        let (choices, comment) = parse_ballot_form(&body)?;
+        state.polls.cast_vote(&slug, &reader, &choices, comment.as_deref(), VoteSource::Web).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(error) => PageError { error, back }.into_response(),
+    }
+}
+
+/// `application/x-www-form-urlencoded`: repeated `choice` fields and an optional `comment`.
+/// Strict about UTF-8, unlike lossy decoders, so bad bytes are refused rather than mangled.
+fn parse_ballot_form(body: &[u8]) -> Result<(Vec<String>, Option<String>), AppError> {
+    let mut choices = Vec::new();
+    let mut comment = None;
+    for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let mut parts = pair.splitn(2, |&b| b == b'=');
+        let name = decode(parts.next().unwrap_or_default())?;
+        let value = decode(parts.next().unwrap_or_default())?;
+        match name.as_str() {
+            "choice" => choices.push(value),
+            "comment" if comment.is_none() => comment = Some(value),
+            "comment" => return Err(AppError::MalformedRequest("the comment was sent twice".into())),
+            _ => {}
+        }
+    }
+    Ok((choices, comment))
+}
+
+fn decode(raw: &[u8]) -> Result<String, AppError> {
+    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes).map_err(|_| AppError::MalformedRequest("the form is not valid UTF-8".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_repeated_choices_and_comment() {
+        let (choices, comment) = parse_ballot_form(b"choice=yes&choice=not-sure&comment=because+of%20%C3%A9&x=1").unwrap();
+        assert_eq!(choices, ["yes", "not-sure"]);
+        assert_eq!(comment.as_deref(), Some("because of é"));
+    }
+
+    #[test]
+    fn refuses_invalid_utf8_and_double_comments() {
+        assert_eq!(parse_ballot_form(b"choice=%FF").unwrap_err().code(), "malformed_request");
+        assert_eq!(parse_ballot_form(b"comment=a&comment=b").unwrap_err().code(), "malformed_request");
+    }
+}

@@ -1,0 +1,102 @@
+//! The HTTP doors: Leptos pages and server functions, the public JSON API, the no-JS vote
+//! form, health and metrics. Handlers parse, call `Polls`, and render; nothing more.
+
+mod api;
+mod errors;
+mod form;
+pub mod voter;
+
+use crate::metrics::Metrics;
+use crate::services::Polls;
+use app::services::SharedReaderService;
+use app::{shell, App};
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use voter::VoterKey;
+
+/// Largest request body accepted anywhere (votes are tiny).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos: LeptosOptions,
+    pub polls: Arc<Polls>,
+    pub voter_key: VoterKey,
+    pub secure_cookies: bool,
+    pub metrics: Arc<Metrics>,
+    pub store: Arc<dyn crate::store::Store>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let service: SharedReaderService = state.polls.clone();
+    let leptos = state.leptos.clone();
+    let pkg_dir = std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
+
+    let reader_routes = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            move || provide_context(service.clone()),
+            move || shell(leptos.clone()),
+        )
+        .route("/polls/{slug}/vote", post(form::vote))
+        .nest("/api/v1", api::routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify));
+
+    let static_files = Router::new().nest_service(
+        "/pkg",
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("public, max-age=300"),
+            ))
+            .service(ServeDir::new(pkg_dir)),
+    );
+
+    Router::new()
+        .merge(reader_routes)
+        .merge(static_files)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(state.clone(), count_responses))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok"}))).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "unavailable"}))).into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+async fn count_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    state.metrics.response(response.status().as_u16());
+    response
+}

@@ -1,0 +1,107 @@
+//! Who is voting: a random voter id in a signed, HttpOnly cookie, set on first contact.
+//! A missing, malformed or tampered cookie simply means a new voter.
+
+use super::AppState;
+use app::services::Reader;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::net::SocketAddr;
+
+pub const COOKIE_NAME: &str = "pt_voter";
+const TWO_YEARS: u32 = 2 * 365 * 24 * 3600;
+
+#[derive(Clone)]
+pub struct VoterKey(Hmac<Sha256>);
+
+impl VoterKey {
+    pub fn new(secret: &[u8]) -> Self {
+        VoterKey(Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"))
+    }
+
+    fn signature(&self, id: &str) -> Hmac<Sha256> {
+        let mut mac = self.0.clone();
+        mac.update(id.as_bytes());
+        mac
+    }
+
+    pub fn sign(&self, id: &str) -> String {
+        format!("{id}.{}", URL_SAFE_NO_PAD.encode(self.signature(id).finalize().into_bytes()))
+    }
+
+    /// The voter id inside a cookie value, if the signature holds.
+    pub fn verify(&self, value: &str) -> Option<String> {
+        let (id, signature) = value.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        self.signature(id).verify_slice(&signature).ok()?;
+        Some(id.to_owned())
+    }
+}
+
+pub fn new_voter_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn cookie_value(request: &Request) -> impl Iterator<Item = &str> {
+    request
+        .headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+}
+
+pub async fn identify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let known = cookie_value(&request).find_map(|v| state.voter_key.verify(v));
+    let fresh = known.is_none();
+    let voter = known.unwrap_or_else(new_voter_id);
+    let secure = state.secure_cookies
+        || request.headers().get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
+    request.extensions_mut().insert(Reader { voter: voter.clone(), ip: peer.ip() });
+    let mut response = next.run(request).await;
+    if fresh {
+        let cookie = format!(
+            "{COOKIE_NAME}={}; Path=/; Max-Age={TWO_YEARS}; HttpOnly; SameSite=Lax{}",
+            state.voter_key.sign(&voter),
+            if secure { "; Secure" } else { "" }
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_ids_verify_and_tampering_is_detected() {
+        let key = VoterKey::new(b"an-example-secret-that-is-long-enough");
+        let id = new_voter_id();
+        let cookie = key.sign(&id);
+        assert_eq!(key.verify(&cookie), Some(id.clone()));
+        let other = new_voter_id();
+        let (_, sig) = cookie.split_once('.').unwrap();
+        assert_eq!(key.verify(&format!("{other}.{sig}")), None);
+        assert_eq!(key.verify(&id), None);
+        assert_eq!(key.verify("garbage.%%%"), None);
+        assert_eq!(VoterKey::new(b"another-secret-another-secret-xx").verify(&cookie), None);
+    }
+}

@@ -1,0 +1,100 @@
+//! The Polltelligence server: storage, services and HTTP around the `app` crate.
+
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod metrics;
+pub mod services;
+pub mod store;
+
+use crate::config::Config;
+use crate::http::voter::VoterKey;
+use crate::http::AppState;
+use crate::services::{Clock, Polls, RateLimiter, SystemClock};
+use axum::serve::ListenerExt;
+use leptos::prelude::LeptosOptions;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("storage: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    addr: SocketAddr,
+    store: Arc<dyn store::Store>,
+}
+
+impl Application {
+    /// Connects storage (applying migrations), loads demo content into an empty
+    /// database if asked, and binds the listener. Port 0 picks a free port.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let store = store::connect(&config.database_url).await?;
+        if config.load_demo() && demo::load_if_empty(&store, clock.now()).await? {
+            tracing::info!("loaded demo polls into the empty database");
+        }
+        let secret = match &config.secret {
+            Some(secret) => secret.clone(),
+            None => store.secret("voter_cookie_key", &http::voter::new_voter_id().repeat(2)).await?,
+        };
+        let metrics = Arc::new(metrics::Metrics::default());
+        let polls = Arc::new(Polls::new(
+            store.clone(),
+            clock,
+            RateLimiter::new(config.rate_limit),
+            metrics.clone(),
+        ));
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .map_err(|source| StartError::Listen { addr: config.site_addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.site_addr, source })?;
+        let leptos = LeptosOptions::builder()
+            .output_name("polltelligence")
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let state = AppState {
+            leptos,
+            polls,
+            voter_key: VoterKey::new(secret.as_bytes()),
+            secure_cookies: config.secure_cookies,
+            metrics,
+            store: store.clone(),
+        };
+        Ok(Application { listener, router: http::router(state), addr, store })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The storage this server uses (tests create polls through it).
+    pub fn store(&self) -> Arc<dyn store::Store> {
+        self.store.clone()
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        // Without TCP_NODELAY, responses written in two parts stall ~40 ms on Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

@@ -1,0 +1,222 @@
+//! What the pages and the JSON API both call. Rules come from `app::domain`; storage from
+//! `crate::store`; this layer sequences them and turns storage failures into `Internal`.
+
+mod rate_limit;
+
+pub use rate_limit::RateLimiter;
+
+use crate::metrics::Metrics;
+use crate::store::{NewVote, Store, StoreError};
+use app::api::{ArchiveEntry, HomePage, PollPage};
+use app::domain::{
+    AppError, Ballot, Poll, PollStatus, PollView, ResultsView, Slug, Tally, VoteOutcome, VoteReceipt, VoteSource,
+    VoterChoices,
+};
+use app::services::{Reader, ReaderService};
+use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now().trunc_subsecs(3)
+    }
+}
+
+/// Polls change rarely and are read on every vote; a short cache keeps votes off the
+/// database's read path while editors' changes still show within seconds everywhere.
+const POLL_TTL: Duration = Duration::from_secs(2);
+
+pub struct Polls {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    limiter: RateLimiter,
+    metrics: Arc<Metrics>,
+    by_slug: RwLock<HashMap<Slug, (Instant, Arc<Poll>)>>,
+}
+
+fn internal(e: StoreError) -> AppError {
+    tracing::error!(error = %e, "storage failure");
+    AppError::Internal
+}
+
+impl Polls {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limiter: RateLimiter, metrics: Arc<Metrics>) -> Self {
+        Polls { store, clock, limiter, metrics, by_slug: RwLock::default() }
+    }
+
+    async fn find(&self, slug: &str) -> Result<Arc<Poll>, AppError> {
+        let slug = Slug::parse(slug).map_err(|_| AppError::PollNotFound)?;
+        if let Some((at, poll)) = self.by_slug.read().expect("poll cache lock").get(&slug) {
+            if at.elapsed() < POLL_TTL {
+                return Ok(poll.clone());
+            }
+        }
+        let poll = self.store.poll_by_slug(&slug).await.map_err(internal)?;
+        let poll = Arc::new(poll.filter(Poll::is_public).ok_or(AppError::PollNotFound)?);
+        self.by_slug.write().expect("poll cache lock").insert(slug, (Instant::now(), poll.clone()));
+        Ok(poll)
+    }
+
+    async fn results_view(&self, poll: &Poll, now: DateTime<Utc>, after_vote: bool) -> Result<ResultsView, AppError> {
+        let counts = if after_vote {
+            self.store.counts_after_vote(poll.id).await
+        } else {
+            self.store.counts(poll.id).await
+        }
+        .map_err(internal)?;
+        let rows = counts.by_option.iter().map(|(id, n)| (*id, *n));
+        Ok(Tally::from_rows(poll, counts.total, rows).view(poll, now))
+    }
+
+    /// The page for one reader: their vote, and results if the poll's rule allows.
+    async fn page_for(&self, poll: &Poll, reader: &Reader, now: DateTime<Utc>) -> Result<PollPage, AppError> {
+        let my_vote = self.store.vote_of(poll.id, &reader.voter).await.map_err(internal)?;
+        let status = poll.status_at(now);
+        let results = if poll.results_visible(status, my_vote.is_some()) {
+            Some(self.results_view(poll, now, false).await?)
+        } else {
+            None
+        };
+        Ok(PollPage { poll: poll.view(now), my_vote, results })
+    }
+
+    async fn archive_entry(&self, poll: &Poll, now: DateTime<Utc>) -> Result<ArchiveEntry, AppError> {
+        let results = if poll.results_visible(PollStatus::Closed, false) {
+            Some(self.results_view(poll, now, false).await?)
+        } else {
+            None
+        };
+        Ok(ArchiveEntry { poll: poll.view(now), results })
+    }
+
+    async fn published(&self) -> Result<Vec<Poll>, AppError> {
+        self.store.published_polls().await.map_err(internal)
+    }
+}
+
+#[async_trait::async_trait]
+impl ReaderService for Polls {
+    async fn list_polls(&self, status: Option<PollStatus>) -> Result<Vec<PollView>, AppError> {
+        let now = self.clock.now();
+        Ok(self
+            .published()
+            .await?
+            .iter()
+            .filter(|p| status.is_none_or(|s| p.status_at(now) == s))
+            .map(|p| p.view(now))
+            .collect())
+    }
+
+    async fn poll(&self, slug: &str) -> Result<PollView, AppError> {
+        Ok(self.find(slug).await?.view(self.clock.now()))
+    }
+
+    async fn results(&self, slug: &str, reader: &Reader) -> Result<ResultsView, AppError> {
+        let poll = self.find(slug).await?;
+        let now = self.clock.now();
+        let status = poll.status_at(now);
+        let visible = poll.results_visible(status, false)
+            || (poll.results_visible(status, true)
+                && self.store.vote_of(poll.id, &reader.voter).await.map_err(internal)?.is_some());
+        if !visible {
+            return Err(AppError::ResultsHidden);
+        }
+        self.results_view(&poll, now, false).await
+    }
+
+    async fn poll_page(&self, slug: &str, reader: &Reader) -> Result<PollPage, AppError> {
+        let poll = self.find(slug).await?;
+        self.page_for(&poll, reader, self.clock.now()).await
+    }
+
+    async fn home(&self, reader: &Reader) -> Result<HomePage, AppError> {
+        let now = self.clock.now();
+        let polls = self.published().await?;
+        let mut open = polls.iter().filter(|p| p.status_at(now) == PollStatus::Open);
+        let featured = match open.next() {
+            Some(poll) => Some(self.page_for(poll, reader, now).await?),
+            None => None,
+        };
+        let also_open = open.map(|p| p.view(now)).collect();
+        let latest_results = match polls.iter().find(|p| p.status_at(now) == PollStatus::Closed) {
+            Some(poll) => Some(self.archive_entry(poll, now).await?),
+            None => None,
+        };
+        Ok(HomePage { featured, also_open, latest_results })
+    }
+
+    async fn archive(&self) -> Result<Vec<ArchiveEntry>, AppError> {
+        let now = self.clock.now();
+        let mut entries = Vec::new();
+        for poll in self.published().await?.iter().filter(|p| p.status_at(now) == PollStatus::Closed) {
+            entries.push(self.archive_entry(poll, now).await?);
+        }
+        Ok(entries)
+    }
+
+    async fn cast_vote(
+        &self,
+        slug: &str,
+        reader: &Reader,
+        choices: &[String],
+        comment: Option<&str>,
+        source: VoteSource,
+    ) -> Result<VoteReceipt, AppError> {
+        let result = self.vote(slug, reader, choices, comment, source).await;
+        self.metrics.vote_result(&result);
+        result
+    }
+}
+
+impl Polls {
+    async fn vote(
+        &self,
+        slug: &str,
+        reader: &Reader,
+        choices: &[String],
+        comment: Option<&str>,
+        source: VoteSource,
+    ) -> Result<VoteReceipt, AppError> {
+        if !self.limiter.allow(reader.ip) {
+            return Err(AppError::RateLimited);
+        }
+        let poll = self.find(slug).await?;
+        let now = self.clock.now();
+        match poll.status_at(now) {
+            PollStatus::Open => {}
+            status => return Err(AppError::PollNotOpen(status)),
+        }
+        let ballot = Ballot::parse(&poll, choices, comment)?;
+        let option_ids = ballot
+            .choices()
+            .iter()
+            .filter_map(|key| poll.option(key.as_str()).map(|o| o.id))
+            .collect();
+        let vote = NewVote {
+            poll: poll.id,
+            voter: reader.voter.clone(),
+            option_ids,
+            comment: ballot.comment().map(|c| c.as_str().to_owned()),
+            source,
+            at: now,
+        };
+        let (choices, recorded) = match self.store.record_vote(vote).await.map_err(internal)? {
+            VoteOutcome::Recorded => (ballot.choices().to_vec(), true),
+            VoteOutcome::AlreadyVoted(stored) => (stored, false),
+        };
+        let results = if poll.results_visible(PollStatus::Open, true) {
+            Some(self.results_view(&poll, now, true).await?)
+        } else {
+            None
+        };
+        Ok(VoteReceipt { vote: VoterChoices { choices }, results, recorded })
+    }
+}

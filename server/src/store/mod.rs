@@ -1,0 +1,210 @@
+//! Storage behind one narrow interface, with an SQLite and a PostgreSQL implementation
+//! that share their SQL (sqlx binds `$n` placeholders on both) and behave the same.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use app::domain::{
+    NewPoll, OptionKey, Poll, PollId, PollKind, PollOption, Publication, ResultsVisibility, Slug, VoteOutcome,
+    VoteSource,
+};
+use chrono::{DateTime, Utc};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("the vote writer has stopped")]
+    WriterGone,
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// A validated vote, ready to store. Option ids are the database ids of the chosen options.
+#[derive(Debug, Clone)]
+pub struct NewVote {
+    pub poll: PollId,
+    pub voter: String,
+    pub option_ids: Vec<i64>,
+    pub comment: Option<String>,
+    pub source: VoteSource,
+    pub at: DateTime<Utc>,
+}
+
+/// Vote counts as stored: total votes and votes per option id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub total: u64,
+    pub by_option: HashMap<i64, u64>,
+}
+
+impl Counts {
+    fn add(&mut self, option_ids: &[i64]) {
+        self.total += 1;
+        for id in option_ids {
+            *self.by_option.entry(*id).or_default() += 1;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn ping(&self) -> Result<(), StoreError>;
+    async fn has_polls(&self) -> Result<bool, StoreError>;
+    async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError>;
+    /// Every non-draft poll with its options, newest first.
+    async fn published_polls(&self) -> Result<Vec<Poll>, StoreError>;
+    async fn poll_by_slug(&self, slug: &Slug) -> Result<Option<Poll>, StoreError>;
+    /// Counts for reads that may lag slightly behind other instances' writes.
+    async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError>;
+    /// Counts that include every vote this process has committed.
+    async fn counts_after_vote(&self, poll: PollId) -> Result<Arc<Counts>, StoreError>;
+    async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError>;
+    /// Commits the vote, or returns the voter's earlier one. Returns only once durable.
+    async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError>;
+    /// The secret named `name`, stored as `candidate` if there is none yet.
+    async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError>;
+}
+
+pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(database_url).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+    }
+}
+
+/// Migrations compiled into the binary, so a deployed server needs no files beside it.
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>>
+    {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, name, sql)| {
+                    Migration::new(*version, (*name).into(), MigrationType::Simple, (*sql).into(), false)
+                })
+                .collect())
+        })
+    }
+}
+
+const SQLITE_MIGRATIONS: Embedded = Embedded(&[(
+    1,
+    "polls and votes",
+    include_str!("../../../migrations/sqlite/0001_polls_and_votes.sql"),
+)]);
+const POSTGRES_MIGRATIONS: Embedded = Embedded(&[(
+    1,
+    "polls and votes",
+    include_str!("../../../migrations/postgres/0001_polls_and_votes.sql"),
+)]);
+
+mod sql {
+    pub const POLL_COLUMNS: &str =
+        "id, slug, question, kind, max_choices, allow_comment, results_visibility, publication, opens_at, closes_at";
+    pub const HAS_POLLS: &str = "SELECT EXISTS (SELECT 1 FROM polls)";
+    pub const INSERT_POLL: &str = "INSERT INTO polls (slug, question, kind, max_choices, allow_comment, \
+        results_visibility, publication, opens_at, closes_at, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    pub const INSERT_OPTION: &str = "INSERT INTO poll_options (poll_id, key, label, position) VALUES ($1, $2, $3, $4)";
+    pub const PUBLISHED_OPTIONS: &str = "SELECT o.id, o.poll_id, o.key, o.label FROM poll_options o \
+        JOIN polls p ON p.id = o.poll_id WHERE p.publication <> 'draft' ORDER BY o.poll_id, o.position";
+    pub const OPTIONS_OF: &str =
+        "SELECT id, poll_id, key, label FROM poll_options WHERE poll_id = $1 ORDER BY position";
+    pub const TOTAL_VOTES: &str = "SELECT COUNT(*) FROM votes WHERE poll_id = $1";
+    pub const COUNTS: &str = "SELECT option_id, COUNT(*) FROM vote_choices WHERE poll_id = $1 GROUP BY option_id";
+    pub const VOTE_OF: &str = "SELECT o.key FROM votes v \
+        JOIN vote_choices c ON c.vote_id = v.id JOIN poll_options o ON o.id = c.option_id \
+        WHERE v.poll_id = $1 AND v.voter_id = $2 ORDER BY o.position";
+    pub const INSERT_VOTE: &str = "INSERT INTO votes (poll_id, voter_id, source, created_at) VALUES ($1, $2, $3, $4) \
+        ON CONFLICT (poll_id, voter_id) DO NOTHING RETURNING id";
+    pub const INSERT_CHOICE: &str = "INSERT INTO vote_choices (vote_id, poll_id, option_id) VALUES ($1, $2, $3)";
+    pub const INSERT_COMMENT: &str =
+        "INSERT INTO comments (vote_id, poll_id, body, created_at) VALUES ($1, $2, $3, $4)";
+    pub const INSERT_SECRET: &str = "INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+    pub const SECRET: &str = "SELECT value FROM app_secrets WHERE name = $1";
+
+    pub fn polls_where(condition: &str) -> String {
+        format!("SELECT {POLL_COLUMNS} FROM polls WHERE {condition} ORDER BY opens_at DESC, id DESC")
+    }
+}
+
+/// A `polls` row, as both engines return it.
+type PollRow = (i64, String, String, String, i64, bool, String, String, DateTime<Utc>, DateTime<Utc>);
+/// A `poll_options` row: id, poll id, key, label.
+type OptionRow = (i64, i64, String, String);
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+/// Joins polls with their options (given in display order) into domain polls.
+fn assemble(polls: Vec<PollRow>, options: Vec<OptionRow>) -> Result<Vec<Poll>, StoreError> {
+    let mut by_poll: HashMap<i64, Vec<PollOption>> = HashMap::new();
+    for (id, poll_id, key, label) in options {
+        let key = OptionKey::parse(&key).map_err(|_| corrupt("option key", &key))?;
+        by_poll.entry(poll_id).or_default().push(PollOption { id, key, label });
+    }
+    polls
+        .into_iter()
+        .map(|row| {
+            let (id, slug, question, kind, max_choices, allow_comment, visibility, publication, opens_at, closes_at) =
+                row;
+            let max_choices = u32::try_from(max_choices).map_err(|_| corrupt("max_choices", &max_choices.to_string()))?;
+            Ok(Poll {
+                id: PollId(id),
+                slug: Slug::parse(&slug).map_err(|_| corrupt("slug", &slug))?,
+                question,
+                kind: PollKind::from_parts(&kind, max_choices).ok_or_else(|| corrupt("kind", &kind))?,
+                options: by_poll.remove(&id).unwrap_or_default(),
+                allow_comment,
+                results_visibility: ResultsVisibility::parse(&visibility)
+                    .ok_or_else(|| corrupt("results_visibility", &visibility))?,
+                publication: Publication::parse(&publication).ok_or_else(|| corrupt("publication", &publication))?,
+                opens_at,
+                closes_at,
+            })
+        })
+        .collect()
+}
+
+fn counts_from_rows(total: i64, rows: Vec<(i64, i64)>) -> Counts {
+    Counts {
+        total: total.max(0) as u64,
+        by_option: rows.into_iter().map(|(id, n)| (id, n.max(0) as u64)).collect(),
+    }
+}
+
+/// The stored choices of one voter, or `None` when they have not voted.
+fn keys_of_vote(keys: Vec<String>) -> Result<Option<Vec<OptionKey>>, StoreError> {
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    keys.iter().map(|k| OptionKey::parse(k).map_err(|_| corrupt("option key", k))).collect::<Result<_, _>>().map(Some)
+}
+
+/// A unique-constraint violation on insert means the caller asked for something taken.
+fn conflict_or(e: sqlx::Error, message: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message.to_owned()),
+        _ => StoreError::Database(e),
+    }
+}
+

@@ -1,0 +1,159 @@
+//! PostgreSQL, for deployments with several app instances on one database. Each vote is
+//! its own transaction (PostgreSQL groups concurrent commits itself). Counts are cached
+//! for a second, since other instances write too; a voter's own answer reads them fresh.
+
+use super::{assemble, conflict_or, counts_from_rows, sql, Counts, NewVote, OptionRow, PollRow, Store, StoreError};
+use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Executor;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+const COUNTS_TTL: Duration = Duration::from_secs(1);
+
+pub struct PostgresStore {
+    pool: PgPool,
+    counts: RwLock<HashMap<PollId, (Instant, Arc<Counts>)>>,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate::Migrator::new(super::POSTGRES_MIGRATIONS).await?.run(&pool).await?;
+        Ok(PostgresStore { pool, counts: RwLock::default() })
+    }
+
+    async fn polls_matching(&self, condition: &str, bind: Option<&str>) -> Result<Vec<Poll>, StoreError> {
+        let query = sql::polls_where(condition);
+        let mut polls = sqlx::query_as::<_, PollRow>(&query);
+        if let Some(value) = bind {
+            polls = polls.bind(value);
+        }
+        let polls = polls.fetch_all(&self.pool).await?;
+        if polls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let options = if let [(id, ..)] = polls.as_slice() {
+            sqlx::query_as::<_, OptionRow>(sql::OPTIONS_OF).bind(id).fetch_all(&self.pool).await?
+        } else {
+            sqlx::query_as::<_, OptionRow>(sql::PUBLISHED_OPTIONS).fetch_all(&self.pool).await?
+        };
+        assemble(polls, options)
+    }
+
+    async fn load_counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
+        // One snapshot for both queries, so the total matches the per-option counts.
+        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+        let total: i64 = sqlx::query_scalar(sql::TOTAL_VOTES).bind(poll.0).fetch_one(&mut *tx).await?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(sql::COUNTS).bind(poll.0).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let counts = Arc::new(counts_from_rows(total, rows));
+        self.counts.write().expect("counts lock").insert(poll, (Instant::now(), counts.clone()));
+        Ok(counts)
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    async fn has_polls(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(sql::HAS_POLLS).fetch_one(&self.pool).await?)
+    }
+
+    async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(sql::INSERT_POLL)
+            .bind(poll.slug.as_str())
+            .bind(&poll.question)
+            .bind(poll.kind.name())
+            .bind(i64::from(poll.kind.max_choices()))
+            .bind(poll.allow_comment)
+            .bind(poll.results_visibility.name())
+            .bind(poll.publication.name())
+            .bind(poll.opens_at)
+            .bind(poll.closes_at)
+            .bind(created_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| conflict_or(e, "a poll with this slug already exists"))?;
+        for (position, (key, label)) in poll.options.iter().enumerate() {
+            sqlx::query(sql::INSERT_OPTION)
+                .bind(id)
+                .bind(key.as_str())
+                .bind(label)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(PollId(id))
+    }
+
+    async fn published_polls(&self) -> Result<Vec<Poll>, StoreError> {
+        self.polls_matching("publication <> 'draft'", None).await
+    }
+
+    async fn poll_by_slug(&self, slug: &Slug) -> Result<Option<Poll>, StoreError> {
+        Ok(self.polls_matching("slug = $1", Some(slug.as_str())).await?.pop())
+    }
+
+    async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
+        if let Some((at, counts)) = self.counts.read().expect("counts lock").get(&poll) {
+            if at.elapsed() < COUNTS_TTL {
+                return Ok(counts.clone());
+            }
+        }
+        self.load_counts(poll).await
+    }
+
+    async fn counts_after_vote(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
+        self.load_counts(poll).await
+    }
+
+    async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError> {
+        let keys: Vec<String> =
+            sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
+        super::keys_of_vote(keys)
+    }
+
+    async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_VOTE)
+            .bind(vote.poll.0)
+            .bind(&vote.voter)
+            .bind(vote.source.name())
+            .bind(vote.at)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else {
+            // The row that won the unique constraint is committed (ON CONFLICT waits for it).
+            let keys: Vec<String> =
+                sqlx::query_scalar(sql::VOTE_OF).bind(vote.poll.0).bind(&vote.voter).fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            return Ok(VoteOutcome::AlreadyVoted(super::keys_of_vote(keys)?.unwrap_or_default()));
+        };
+        for option in &vote.option_ids {
+            sqlx::query(sql::INSERT_CHOICE).bind(id).bind(vote.poll.0).bind(option).execute(&mut *tx).await?;
+        }
+        if let Some(comment) = &vote.comment {
+            sqlx::query(sql::INSERT_COMMENT).bind(id).bind(vote.poll.0).bind(comment).bind(vote.at).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(VoteOutcome::Recorded)
+    }
+
+    async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
+        sqlx::query(sql::INSERT_SECRET).bind(name).bind(candidate).execute(&self.pool).await?;
+        Ok(sqlx::query_scalar(sql::SECRET).bind(name).fetch_one(&self.pool).await?)
+    }
+}

@@ -1,0 +1,252 @@
+//! SQLite, the embedded default. Reads use a small pool; every vote goes through one
+//! writer task that commits votes in groups (one fsync per group, not per vote) and keeps
+//! the tallies in memory in commit order, so cached counts are exact.
+
+use super::{assemble, conflict_or, counts_from_rows, sql, Counts, NewVote, OptionRow, PollRow, Store, StoreError};
+use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, Executor};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Votes committed together at most; bounds one transaction's latency.
+const MAX_GROUP: usize = 512;
+/// Votes waiting for the writer before callers wait to enqueue (back-pressure).
+const QUEUE: usize = 8_192;
+
+type Tallies = Arc<RwLock<HashMap<PollId, Arc<Counts>>>>;
+
+enum Job {
+    Vote(NewVote, oneshot::Sender<Result<VoteOutcome, StoreError>>),
+    LoadCounts(PollId, oneshot::Sender<Result<Arc<Counts>, StoreError>>),
+}
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer: mpsc::Sender<Job>,
+    tallies: Tallies,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before we answer 2xx.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate::Migrator::new(super::SQLITE_MIGRATIONS).await?.run(&pool).await?;
+        let connection = SqliteConnection::connect_with(&options).await?;
+        let (writer, jobs) = mpsc::channel(QUEUE);
+        let tallies = Tallies::default();
+        tokio::spawn(run_writer(connection, jobs, tallies.clone()));
+        Ok(SqliteStore { pool, writer, tallies })
+    }
+
+    async fn polls_matching(&self, condition: &str, bind: Option<&str>) -> Result<Vec<Poll>, StoreError> {
+        let query = sql::polls_where(condition);
+        let mut polls = sqlx::query_as::<_, PollRow>(&query);
+        if let Some(value) = bind {
+            polls = polls.bind(value);
+        }
+        let polls = polls.fetch_all(&self.pool).await?;
+        if polls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let options = if let [(id, ..)] = polls.as_slice() {
+            sqlx::query_as::<_, OptionRow>(sql::OPTIONS_OF).bind(id).fetch_all(&self.pool).await?
+        } else {
+            sqlx::query_as::<_, OptionRow>(sql::PUBLISHED_OPTIONS).fetch_all(&self.pool).await?
+        };
+        assemble(polls, options)
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.pool.execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    async fn has_polls(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(sql::HAS_POLLS).fetch_one(&self.pool).await?)
+    }
+
+    async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id: i64 = sqlx::query_scalar(sql::INSERT_POLL)
+            .bind(poll.slug.as_str())
+            .bind(&poll.question)
+            .bind(poll.kind.name())
+            .bind(i64::from(poll.kind.max_choices()))
+            .bind(poll.allow_comment)
+            .bind(poll.results_visibility.name())
+            .bind(poll.publication.name())
+            .bind(poll.opens_at)
+            .bind(poll.closes_at)
+            .bind(created_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| conflict_or(e, "a poll with this slug already exists"))?;
+        for (position, (key, label)) in poll.options.iter().enumerate() {
+            sqlx::query(sql::INSERT_OPTION)
+                .bind(id)
+                .bind(key.as_str())
+                .bind(label)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(PollId(id))
+    }
+
+    async fn published_polls(&self) -> Result<Vec<Poll>, StoreError> {
+        self.polls_matching("publication <> 'draft'", None).await
+    }
+
+    async fn poll_by_slug(&self, slug: &Slug) -> Result<Option<Poll>, StoreError> {
+        Ok(self.polls_matching("slug = $1", Some(slug.as_str())).await?.pop())
+    }
+
+    async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
+        if let Some(counts) = self.tallies.read().expect("tallies lock").get(&poll) {
+            return Ok(counts.clone());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.writer.send(Job::LoadCounts(poll, reply)).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn counts_after_vote(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
+        self.counts(poll).await
+    }
+
+    async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError> {
+        let keys: Vec<String> =
+            sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
+        super::keys_of_vote(keys)
+    }
+
+    async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer.send(Job::Vote(vote, reply)).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
+        sqlx::query(sql::INSERT_SECRET).bind(name).bind(candidate).execute(&self.pool).await?;
+        Ok(sqlx::query_scalar(sql::SECRET).bind(name).fetch_one(&self.pool).await?)
+    }
+}
+
+async fn run_writer(mut db: SqliteConnection, mut jobs: mpsc::Receiver<Job>, tallies: Tallies) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while jobs.recv_many(&mut group, MAX_GROUP).await > 0 {
+        let mut votes = Vec::with_capacity(group.len());
+        for job in group.drain(..) {
+            match job {
+                Job::Vote(vote, reply) => votes.push((vote, reply)),
+                Job::LoadCounts(poll, reply) => {
+                    let _ = reply.send(load_counts(&mut db, poll, &tallies).await);
+                }
+            }
+        }
+        if !votes.is_empty() {
+            commit_group(&mut db, votes, &tallies).await;
+        }
+    }
+}
+
+async fn load_counts(db: &mut SqliteConnection, poll: PollId, tallies: &Tallies) -> Result<Arc<Counts>, StoreError> {
+    if let Some(counts) = tallies.read().expect("tallies lock").get(&poll) {
+        return Ok(counts.clone());
+    }
+    let total: i64 = sqlx::query_scalar(sql::TOTAL_VOTES).bind(poll.0).fetch_one(&mut *db).await?;
+    let rows: Vec<(i64, i64)> = sqlx::query_as(sql::COUNTS).bind(poll.0).fetch_all(&mut *db).await?;
+    let counts = Arc::new(counts_from_rows(total, rows));
+    tallies.write().expect("tallies lock").insert(poll, counts.clone());
+    Ok(counts)
+}
+
+/// One transaction for the whole group; a savepoint per vote so one failing vote leaves
+/// no partial rows and does not sink the others. Replies go out only after COMMIT.
+async fn commit_group(
+    db: &mut SqliteConnection,
+    votes: Vec<(NewVote, oneshot::Sender<Result<VoteOutcome, StoreError>>)>,
+    tallies: &Tallies,
+) {
+    if let Err(e) = db.execute("BEGIN IMMEDIATE").await {
+        let message = e.to_string();
+        for (_, reply) in votes {
+            let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+        }
+        return;
+    }
+    let mut outcomes = Vec::with_capacity(votes.len());
+    for (vote, _) in &votes {
+        let outcome = match insert_vote(db, vote).await {
+            Ok(outcome) => db.execute("RELEASE vote").await.map(|_| outcome).map_err(StoreError::from),
+            Err(e) => {
+                let _ = db.execute("ROLLBACK TO vote").await;
+                let _ = db.execute("RELEASE vote").await;
+                Err(e)
+            }
+        };
+        outcomes.push(outcome);
+    }
+    if let Err(e) = db.execute("COMMIT").await {
+        let _ = db.execute("ROLLBACK").await;
+        tracing::error!(error = %e, votes = votes.len(), "vote group failed to commit");
+        for (_, reply) in votes {
+            let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(e.to_string()))));
+        }
+        return;
+    }
+    {
+        let mut tallies = tallies.write().expect("tallies lock");
+        for ((vote, _), outcome) in votes.iter().zip(&outcomes) {
+            if let (Ok(VoteOutcome::Recorded), Some(counts)) = (outcome, tallies.get_mut(&vote.poll)) {
+                Arc::make_mut(counts).add(&vote.option_ids);
+            }
+        }
+    }
+    for ((_, reply), outcome) in votes.into_iter().zip(outcomes) {
+        let _ = reply.send(outcome);
+    }
+}
+
+async fn insert_vote(db: &mut SqliteConnection, vote: &NewVote) -> Result<VoteOutcome, StoreError> {
+    db.execute("SAVEPOINT vote").await?;
+    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_VOTE)
+        .bind(vote.poll.0)
+        .bind(&vote.voter)
+        .bind(vote.source.name())
+        .bind(vote.at)
+        .fetch_optional(&mut *db)
+        .await?;
+    let Some(id) = id else {
+        let keys: Vec<String> =
+            sqlx::query_scalar(sql::VOTE_OF).bind(vote.poll.0).bind(&vote.voter).fetch_all(&mut *db).await?;
+        return Ok(VoteOutcome::AlreadyVoted(super::keys_of_vote(keys)?.unwrap_or_default()));
+    };
+    for option in &vote.option_ids {
+        sqlx::query(sql::INSERT_CHOICE).bind(id).bind(vote.poll.0).bind(option).execute(&mut *db).await?;
+    }
+    if let Some(comment) = &vote.comment {
+        sqlx::query(sql::INSERT_COMMENT).bind(id).bind(vote.poll.0).bind(comment).bind(vote.at).execute(&mut *db).await?;
+    }
+    Ok(VoteOutcome::Recorded)
+}
+

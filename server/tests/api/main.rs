@@ -1,0 +1,10 @@
+//! HTTP tests against a real server on a random port, each with a fresh database.
+//! Every scenario runs twice: on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod concurrency;
+mod errors;
+mod pages;
+mod reading;
+mod voting;
