@@ -4,10 +4,12 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/polltelligence.db";
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// `sqlite://PATH` (the default, created on first start) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/polltelligence.db")]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
     /// Address to listen on.

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod services;
 pub mod store;

@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 use server::config::Config;
 use server::Application;
+use server::config::DEFAULT_DATABASE_URL;
 use std::process::ExitCode;
 
 /// Polltelligence: weekly reader polls for the AI Collision newsletter.
@@ -19,7 +20,25 @@ enum Command {
     Serve(Config),
     /// Apply database migrations and exit.
     Migrate {
-        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/polltelligence.db")]
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Load the demo polls into an empty database and exit.
+    Demo {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Manage polls from the command line.
+    #[command(subcommand)]
+    Polls(PollsCommand),
+}
+
+#[derive(Subcommand)]
+enum PollsCommand {
+    /// Add the polls in a JSON file (an array of polls; see README). All or nothing.
+    Import {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
 }
@@ -34,6 +53,8 @@ async fn main() -> ExitCode {
         Some(Command::Migrate { database_url }) => {
             server::store::connect(&database_url).await.map(|_| ()).map_err(|e| e.to_string())
         }
+        Some(Command::Demo { database_url }) => demo(&database_url).await,
+        Some(Command::Polls(PollsCommand::Import { file, database_url })) => import(&file, &database_url).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -48,6 +69,23 @@ async fn serve(config: Config) -> Result<(), String> {
     let app = Application::build(config).await.map_err(|e| e.to_string())?;
     tracing::info!("listening on http://{}", app.addr());
     app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+async fn demo(database_url: &str) -> Result<(), String> {
+    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
+    match server::demo::load_if_empty(&store, chrono::Utc::now()).await.map_err(|e| e.to_string())? {
+        true => println!("loaded the demo polls"),
+        false => println!("the database already has polls; nothing loaded"),
+    }
+    Ok(())
+}
+
+async fn import(file: &std::path::Path, database_url: &str) -> Result<(), String> {
+    let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
+    let count = server::import::import(&store, &json).await?;
+    println!("imported {count} polls");
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,30 @@
+// Polls the browser tests vote in, one per test so tests never share a tally.
+const hour = 3600 * 1000;
+
+function openPoll(now: Date, slug: string, question: string, extra: object = {}) {
+  return {
+    slug,
+    question,
+    options: [
+      { id: 'yes', label: 'Yes' },
+      { id: 'no', label: 'No' },
+      { id: 'maybe', label: 'Maybe' },
+    ],
+    allow_comment: true,
+    results_visibility: 'always',
+    opens_at: new Date(now.getTime() - hour).toISOString(),
+    closes_at: new Date(now.getTime() + 48 * hour).toISOString(),
+    ...extra,
+  };
+}
+
+export function fixturePolls(now: Date) {
+  return [
+    openPoll(now, 'e2e-with-js', 'Do you vote with JavaScript on?'),
+    openPoll(now, 'e2e-without-js', 'Do you vote without JavaScript?'),
+    openPoll(now, 'e2e-reload', 'Does a reload remember your vote?'),
+    openPoll(now, 'e2e-twice', 'Can you vote twice?'),
+    openPoll(now, 'e2e-keyboard', 'Can you vote with the keyboard alone?', { allow_comment: false }),
+    openPoll(now, 'e2e-markup', 'Is <script>window.__pwned = true</script> <b>safe</b>?'),
+  ];
+}

@@ -1,0 +1,121 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** Waits until the WASM bundle has hydrated the page. */
+async function hydrated(page: Page) {
+  await expect(page.locator('body[data-hydrated]')).toHaveCount(1);
+}
+
+async function totalOf(page: Page, slug: string): Promise<number> {
+  const response = await page.request.get(`/api/v1/polls/${slug}/results`);
+  expect(response.status()).toBe(200);
+  return (await response.json()).total_votes;
+}
+
+test('vote with JavaScript, in place', async ({ page }) => {
+  await page.goto('/polls/e2e-with-js');
+  await hydrated(page);
+  const before = await totalOf(page, 'e2e-with-js');
+  const documentLoads: string[] = [];
+  page.on('framenavigated', (frame) => documentLoads.push(frame.url()));
+
+  await page.getByLabel('No').check();
+  await page.getByLabel('Why? (optional)').fill('Because the article said so.');
+  await page.getByRole('button', { name: 'Vote' }).click();
+
+  await expect(page.getByRole('status')).toHaveText('Thanks! Your vote for No is in.');
+  await expect(page.locator('.total')).toHaveText(`${before + 1} vote${before === 0 ? '' : 's'} in total`);
+  await expect(page.locator('.bar.mine')).toContainText('No');
+  expect(documentLoads, 'voted without loading another page').toEqual([]);
+  expect(await totalOf(page, 'e2e-with-js')).toBe(before + 1);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the form posts and lands on the results', async ({ page }) => {
+    await page.goto('/polls/e2e-without-js');
+    await page.getByLabel('Maybe').check();
+    await page.getByRole('button', { name: 'Vote' }).click();
+    await expect(page).toHaveURL(/\/polls\/e2e-without-js$/);
+    await expect(page.getByText('You voted: Maybe.')).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Results so far' })).toContainText('Maybe');
+  });
+});
+
+test('a reload shows the stored vote', async ({ page }) => {
+  await page.goto('/polls/e2e-reload');
+  await hydrated(page);
+  await page.getByLabel('Yes').check();
+  await page.getByRole('button', { name: 'Vote' }).click();
+  await expect(page.getByRole('status')).toContainText('Your vote for Yes is in');
+  await page.reload();
+  await expect(page.getByText('You voted: Yes.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Vote' })).toHaveCount(0);
+});
+
+test('a second vote does not count', async ({ page }) => {
+  await page.goto('/polls/e2e-twice');
+  await hydrated(page);
+  await page.getByLabel('Yes').check();
+  await page.getByRole('button', { name: 'Vote' }).click();
+  await expect(page.getByRole('status')).toContainText('Your vote for Yes is in');
+  const after = await totalOf(page, 'e2e-twice');
+
+  // Same browser, same cookie: through the API and through the plain form.
+  const again = await page.request.post('/api/v1/polls/e2e-twice/votes', { data: { choices: ['no'] } });
+  expect(again.status()).toBe(200);
+  expect((await again.json()).vote.choices).toEqual(['yes']);
+  const form = await page.request.post('/polls/e2e-twice/vote', { form: { choice: 'no' }, maxRedirects: 0 });
+  expect(form.status()).toBe(303);
+  expect(await totalOf(page, 'e2e-twice')).toBe(after);
+  await page.reload();
+  await expect(page.getByText('You voted: Yes.')).toBeVisible();
+});
+
+test('a closed poll refuses votes and shows final results', async ({ page }) => {
+  await page.goto('/polls/do-you-own-ai-stocks');
+  await expect(page.getByText('This poll is closed and no longer takes votes.')).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Final results' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Vote' })).toHaveCount(0);
+  const refused = await page.request.post('/api/v1/polls/do-you-own-ai-stocks/votes', { data: { choices: ['yes'] } });
+  expect(refused.status()).toBe(409);
+  expect((await refused.json()).error.code).toBe('poll_not_open');
+
+  await page.goto('/archive');
+  await expect(page.getByText('The winner is … No!')).toBeVisible();
+});
+
+test('a question containing <script> shows as text', async ({ page }) => {
+  await page.goto('/polls/e2e-markup');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Is <script>window.__pwned = true</script> <b>safe</b>?');
+  expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+  await expect(page.locator('h1 b')).toHaveCount(0);
+  await expect(page).toHaveTitle(/Is <script>window.__pwned = true<\/script>/);
+});
+
+test('the keyboard alone can vote', async ({ page }) => {
+  await page.goto('/polls/e2e-keyboard');
+  await hydrated(page);
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement as HTMLInputElement | null;
+    return { tag: el?.tagName ?? '', type: el?.type ?? '', value: el?.value ?? '', name: el?.name ?? '' };
+  });
+
+  // Tab forward until the option group has focus.
+  let tabs = 0;
+  while ((await focused()).name !== 'choice') {
+    await page.keyboard.press('Tab');
+    expect(++tabs, 'the option group is reachable by Tab').toBeLessThan(15);
+  }
+  await page.keyboard.press('ArrowDown');
+  expect((await focused()).value).toBe('no');
+  await expect(page.getByLabel('No')).toBeChecked();
+
+  // One tab stop for the whole group: the next Tab leaves it.
+  await page.keyboard.press('Tab');
+  expect(await focused()).toMatchObject({ tag: 'BUTTON' });
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toHaveText('Thanks! Your vote for No is in.');
+  await expect(page.getByRole('status')).toBeFocused();
+});
