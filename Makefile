@@ -1,0 +1,28 @@
+# Polltelligence tasks. `make serve` and `make test` are the two commands in the README.
+SHELL := /bin/bash
+BIN := target/release/polltelligence
+
+.PHONY: serve test build bench setup
+
+## Build the release site and serve it at http://127.0.0.1:3000 (SQLite, demo content).
+serve: build
+	$(BIN) serve
+
+## Run every test: unit and HTTP tests on SQLite and PostgreSQL, then browser tests.
+test:
+	.ci/setup test
+	.ci/with-postgres cargo test --workspace --locked
+	$(MAKE) --no-print-directory build
+	cd end2end && npx playwright test
+
+## Release build: server binary plus the wasm-opt'ed browser bundle.
+build:
+	.ci/setup build
+	cargo leptos build --release
+
+## Durable votes/s on SQLite vs static req/s of the same binary, and their ratio.
+bench: build
+	.ci/bench
+
+setup:
+	.ci/setup test
