@@ -25,6 +25,8 @@ export function fixturePolls(now: Date) {
     openPoll(now, 'e2e-reload', 'Does a reload remember your vote?'),
     openPoll(now, 'e2e-twice', 'Can you vote twice?'),
     openPoll(now, 'e2e-keyboard', 'Can you vote with the keyboard alone?', { allow_comment: false }),
+    openPoll(now, 'e2e-keyboard-multi', 'Which can you pick with the keyboard? Up to two.',
+      { kind: 'multiple', max_choices: 2, allow_comment: false }),
     openPoll(now, 'e2e-markup', 'Is <script>window.__pwned = true</script> <b>safe</b>?'),
   ];
 }

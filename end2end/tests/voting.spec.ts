@@ -94,20 +94,27 @@ test('a question containing <script> shows as text', async ({ page }) => {
   await expect(page).toHaveTitle(/Is <script>window.__pwned = true<\/script>/);
 });
 
-test('the keyboard alone can vote', async ({ page }) => {
-  await page.goto('/polls/e2e-keyboard');
-  await hydrated(page);
-  const focused = () => page.evaluate(() => {
+function focusedOn(page: Page) {
+  return page.evaluate(() => {
     const el = document.activeElement as HTMLInputElement | null;
     return { tag: el?.tagName ?? '', type: el?.type ?? '', value: el?.value ?? '', name: el?.name ?? '' };
   });
+}
 
-  // Tab forward until the option group has focus.
+/** Presses Tab until an option of the ballot has focus. */
+async function tabIntoOptions(page: Page) {
   let tabs = 0;
-  while ((await focused()).name !== 'choice') {
+  while ((await focusedOn(page)).name !== 'choice') {
     await page.keyboard.press('Tab');
     expect(++tabs, 'the option group is reachable by Tab').toBeLessThan(15);
   }
+}
+
+test('the keyboard alone can vote', async ({ page }) => {
+  await page.goto('/polls/e2e-keyboard');
+  await hydrated(page);
+  const focused = () => focusedOn(page);
+  await tabIntoOptions(page);
   await page.keyboard.press('ArrowDown');
   expect((await focused()).value).toBe('no');
   await expect(page.getByLabel('No')).toBeChecked();
@@ -118,4 +125,23 @@ test('the keyboard alone can vote', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(page.getByRole('status')).toHaveText('Thanks! Your vote for No is in.');
   await expect(page.getByRole('status')).toBeFocused();
+});
+
+test('a multiple-choice group is one tab stop, arrows move within it', async ({ page }) => {
+  await page.goto('/polls/e2e-keyboard-multi');
+  await hydrated(page);
+  await tabIntoOptions(page);
+  expect((await focusedOn(page)).value).toBe('yes');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  expect((await focusedOn(page)).value).toBe('maybe');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Space');
+  await expect(page.getByLabel('No')).toBeChecked();
+  await expect(page.getByLabel('Maybe')).toBeChecked();
+  await page.keyboard.press('Tab');
+  expect(await focusedOn(page)).toMatchObject({ tag: 'BUTTON' });
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('status')).toHaveText('Thanks! Your vote for No, Maybe is in.');
 });

@@ -120,19 +120,51 @@ fn Ballot(poll: PollView, vote: ServerAction<CastVote>, heading_id: String) -> i
     let hint_id = format!("{heading_id}-hint");
     let described_by = hint_id.clone();
     let input_type = if single { "radio" } else { "checkbox" };
+    let ids: Vec<String> = poll.options.iter().map(|o| format!("{}-{}", poll.slug, o.id)).collect();
+    // Checkboxes: one tab stop for the group, arrows move within it (radios do this natively).
+    // Starts as None, so without JavaScript every checkbox keeps its own tab stop.
+    let roving = RwSignal::new(None::<usize>);
+    if !single {
+        Effect::new(move |_| {
+            if roving.get_untracked().is_none() {
+                roving.set(Some(0));
+            }
+        });
+    }
     let options = poll
         .options
         .iter()
-        .map(|o| {
-            let id = format!("{}-{}", poll.slug, o.id);
+        .zip(ids.clone())
+        .enumerate()
+        .map(|(i, (o, id))| {
+            let tabindex = move || match roving.get() {
+                Some(active) if active != i => "-1",
+                _ => "0",
+            };
             view! {
                 <div class="choice">
-                    <input type=input_type id=id.clone() name="choice" value=o.id.to_string() required=single/>
+                    <input type=input_type id=id.clone() name="choice" value=o.id.to_string() required=single
+                        tabindex=tabindex on:focus=move |_| if !single { roving.set(Some(i)) }/>
                     <label for=id>{o.label.clone()}</label>
                 </div>
             }
         })
         .collect_view();
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(active) = roving.get_untracked() else { return };
+        let step = match ev.key().as_str() {
+            "ArrowDown" | "ArrowRight" => 1,
+            "ArrowUp" | "ArrowLeft" => ids.len() - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        let next = (active + step) % ids.len();
+        roving.set(Some(next));
+        if let Some(element) = leptos::prelude::document().get_element_by_id(&ids[next]) {
+            use wasm_bindgen::JsCast;
+            let _ = element.unchecked_into::<web_sys::HtmlElement>().focus();
+        }
+    };
     let comment_id = format!("{}-comment", poll.slug);
     let comment = poll.allow_comment.then(|| {
         view! {
@@ -158,7 +190,7 @@ fn Ballot(poll: PollView, vote: ServerAction<CastVote>, heading_id: String) -> i
     };
     view! {
         <form class="ballot" method="post" action=format!("/polls/{slug}/vote") on:submit=on_submit>
-            <fieldset aria-labelledby=heading_id aria-describedby=described_by>
+            <fieldset aria-labelledby=heading_id aria-describedby=described_by on:keydown=on_keydown>
                 <p id=hint_id class="hint">{hint}</p>
                 {options}
             </fieldset>

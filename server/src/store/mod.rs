@@ -146,6 +146,65 @@ mod sql {
     }
 }
 
+/// Queries whose Rust is the same on both engines (only the pool type differs), written once
+/// and expanded into each store's `impl` block. `$begin` opens a write transaction.
+macro_rules! shared_queries {
+    ($begin:literal) => {
+        async fn polls_matching(
+            &self,
+            condition: &str,
+            bind: Option<&str>,
+        ) -> Result<Vec<app::domain::Poll>, super::StoreError> {
+            let query = super::sql::polls_where(condition);
+            let mut polls = sqlx::query_as::<_, super::PollRow>(&query);
+            if let Some(value) = bind {
+                polls = polls.bind(value);
+            }
+            let polls = polls.fetch_all(&self.pool).await?;
+            let options = match polls.as_slice() {
+                [] => return Ok(Vec::new()),
+                [(id, ..)] => sqlx::query_as(super::sql::OPTIONS_OF).bind(id).fetch_all(&self.pool).await?,
+                _ => sqlx::query_as(super::sql::PUBLISHED_OPTIONS).fetch_all(&self.pool).await?,
+            };
+            super::assemble(polls, options)
+        }
+
+        async fn insert_poll_rows(
+            &self,
+            poll: &app::domain::NewPoll,
+            created_at: chrono::DateTime<chrono::Utc>,
+        ) -> Result<app::domain::PollId, super::StoreError> {
+            let mut tx = self.pool.begin_with($begin).await?;
+            let id: i64 = sqlx::query_scalar(super::sql::INSERT_POLL)
+                .bind(poll.slug.as_str())
+                .bind(&poll.question)
+                .bind(poll.kind.name())
+                .bind(i64::from(poll.kind.max_choices()))
+                .bind(poll.allow_comment)
+                .bind(poll.results_visibility.name())
+                .bind(poll.publication.name())
+                .bind(poll.opens_at)
+                .bind(poll.closes_at)
+                .bind(created_at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| super::conflict_or(e, "a poll with this slug already exists"))?;
+            for (position, (key, label)) in poll.options.iter().enumerate() {
+                sqlx::query(super::sql::INSERT_OPTION)
+                    .bind(id)
+                    .bind(key.as_str())
+                    .bind(label)
+                    .bind(position as i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(app::domain::PollId(id))
+        }
+    };
+}
+use shared_queries;
+
 /// A `polls` row, as both engines return it.
 type PollRow = (i64, String, String, String, i64, bool, String, String, DateTime<Utc>, DateTime<Utc>);
 /// A `poll_options` row: id, poll id, key, label.

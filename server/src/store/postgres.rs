@@ -2,7 +2,7 @@
 //! its own transaction (PostgreSQL groups concurrent commits itself). Counts are cached
 //! for a second, since other instances write too; a voter's own answer reads them fresh.
 
-use super::{assemble, conflict_or, counts_from_rows, sql, Counts, NewVote, OptionRow, PollRow, Store, StoreError};
+use super::{counts_from_rows, sql, Counts, NewVote, Store, StoreError};
 use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -29,23 +29,7 @@ impl PostgresStore {
         Ok(PostgresStore { pool, counts: RwLock::default() })
     }
 
-    async fn polls_matching(&self, condition: &str, bind: Option<&str>) -> Result<Vec<Poll>, StoreError> {
-        let query = sql::polls_where(condition);
-        let mut polls = sqlx::query_as::<_, PollRow>(&query);
-        if let Some(value) = bind {
-            polls = polls.bind(value);
-        }
-        let polls = polls.fetch_all(&self.pool).await?;
-        if polls.is_empty() {
-            return Ok(Vec::new());
-        }
-        let options = if let [(id, ..)] = polls.as_slice() {
-            sqlx::query_as::<_, OptionRow>(sql::OPTIONS_OF).bind(id).fetch_all(&self.pool).await?
-        } else {
-            sqlx::query_as::<_, OptionRow>(sql::PUBLISHED_OPTIONS).fetch_all(&self.pool).await?
-        };
-        assemble(polls, options)
-    }
+    super::shared_queries!("BEGIN");
 
     async fn load_counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
         // One snapshot for both queries, so the total matches the per-option counts.
@@ -71,32 +55,7 @@ impl Store for PostgresStore {
     }
 
     async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(sql::INSERT_POLL)
-            .bind(poll.slug.as_str())
-            .bind(&poll.question)
-            .bind(poll.kind.name())
-            .bind(i64::from(poll.kind.max_choices()))
-            .bind(poll.allow_comment)
-            .bind(poll.results_visibility.name())
-            .bind(poll.publication.name())
-            .bind(poll.opens_at)
-            .bind(poll.closes_at)
-            .bind(created_at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| conflict_or(e, "a poll with this slug already exists"))?;
-        for (position, (key, label)) in poll.options.iter().enumerate() {
-            sqlx::query(sql::INSERT_OPTION)
-                .bind(id)
-                .bind(key.as_str())
-                .bind(label)
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(PollId(id))
+        self.insert_poll_rows(poll, created_at).await
     }
 
     async fn published_polls(&self) -> Result<Vec<Poll>, StoreError> {
