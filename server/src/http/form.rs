@@ -6,17 +6,20 @@ use super::AppState;
 use app::domain::{AppError, Slug, VoteSource};
 use app::services::{Reader, ReaderService};
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 
 pub async fn vote(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     Extension(reader): Extension<Reader>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let Ok(Path(slug)) = path else {
+        return PageError { error: AppError::PollNotFound, back: "/".into() }.into_response();
+    };
     // A valid slug is URL-safe as it is; anything else has no poll page to go back to.
     let back = Slug::parse(&slug).map_or_else(|_| "/".to_owned(), |slug| format!("/polls/{slug}"));
     let outcome = async {

@@ -1,6 +1,7 @@
 //! PostgreSQL, for deployments with several app instances on one database. Each vote is
 //! its own transaction (PostgreSQL groups concurrent commits itself). Counts are cached
 //! for a second, since other instances write too; a voter's own answer reads them fresh.
+//! Cache entries are stamped with when their read started.
 
 use super::{counts_from_rows, sql, Counts, NewVote, Store, StoreError};
 use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
@@ -32,13 +33,20 @@ impl PostgresStore {
     super::shared_queries!("BEGIN");
 
     async fn load_counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
+        let started = Instant::now();
         // One snapshot for both queries, so the total matches the per-option counts.
         let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
         let total: i64 = sqlx::query_scalar(sql::TOTAL_VOTES).bind(poll.0).fetch_one(&mut *tx).await?;
         let rows: Vec<(i64, i64)> = sqlx::query_as(sql::COUNTS).bind(poll.0).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         let counts = Arc::new(counts_from_rows(total, rows));
-        self.counts.write().expect("counts lock").insert(poll, (Instant::now(), counts.clone()));
+        // Keep the read that started last: a slow read that began before a commit must not
+        // replace a newer one. Each vote re-reads after its own commit, so once votes settle
+        // the cache holds every vote this process committed.
+        let mut cache = self.counts.write().expect("counts lock");
+        if cache.get(&poll).is_none_or(|(cached, _)| *cached < started) {
+            cache.insert(poll, (started, counts.clone()));
+        }
         Ok(counts)
     }
 }

@@ -74,6 +74,7 @@ async fn form_errors_are_html_pages(backend: Backend) {
         ("form-errors", "choice=%FF", StatusCode::BAD_REQUEST, "not valid UTF-8"),
         ("form-closed", "choice=yes", StatusCode::CONFLICT, "This poll is closed"),
         ("no-such-poll", "choice=yes", StatusCode::NOT_FOUND, "There is no poll at this address."),
+        ("%FF%FE", "choice=yes", StatusCode::NOT_FOUND, "There is no poll at this address."),
     ];
     for (slug, body, status, text) in cases {
         let response = client
