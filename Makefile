@@ -19,6 +19,7 @@ test:
 build:
 	.ci/setup build
 	cargo leptos build --release
+	gzip -9 -k -f target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
 
 ## Durable votes/s on SQLite vs static req/s of the same binary, and their ratio.
 bench: build

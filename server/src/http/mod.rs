@@ -66,7 +66,8 @@ pub fn router(state: AppState) -> Router {
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("public, max-age=300"),
             ))
-            .service(ServeDir::new(pkg_dir)),
+            // `make build` writes .gz beside each file; serving those saves gzipping the WASM per request.
+            .service(ServeDir::new(pkg_dir).precompressed_gzip()),
     );
 
     Router::new()
@@ -77,6 +78,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            header::HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .with_state(state)
 }

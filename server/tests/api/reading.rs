@@ -118,6 +118,9 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
     let app = spawn_app(backend).await;
     app.add_poll(open_poll("counted")).await;
     let client = voter();
+    let home = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(home.headers()["referrer-policy"], "strict-origin-when-cross-origin");
     let (status, health) = get_json(&client, app.url("/healthz")).await;
     assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
 
