@@ -13,16 +13,11 @@ pub fn PollCard(page: PollPage, #[prop(optional)] featured: bool) -> impl IntoVi
     let heading_id = format!("q-{}", poll.slug);
     let after_vote = move || vote.value().get().and_then(Result::ok);
     let labelled_by = heading_id.clone();
-    let heading = if featured {
-        view! { <h2 id=heading_id.clone() class="question">{poll.question.clone()}</h2> }.into_any()
-    } else {
-        view! { <h1 id=heading_id.clone() class="question">{poll.question.clone()}</h1> }.into_any()
-    };
 
     view! {
         <article class="poll-card" aria-labelledby=labelled_by>
             {featured.then(|| view! { <p class="eyebrow">"This week's poll"</p> })}
-            {heading}
+            <h1 id=heading_id.clone() class="question">{poll.question.clone()}</h1>
             <p class="poll-meta">{status_line(&poll)}</p>
             {move || match after_vote() {
                 Some(receipt) => view! { <Receipt poll=poll.clone() receipt/> }.into_any(),

@@ -26,6 +26,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the vote writer has stopped")]
     WriterGone,
+    #[error("the vote group could not be committed: {0}")]
+    GroupFailed(String),
     #[error("{0}")]
     Conflict(String),
 }

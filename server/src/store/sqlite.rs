@@ -154,7 +154,7 @@ async fn commit_group(
     if let Err(e) = db.execute("BEGIN IMMEDIATE").await {
         let message = e.to_string();
         for (_, reply) in votes {
-            let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+            let _ = reply.send(Err(StoreError::GroupFailed(message.clone())));
         }
         return;
     }
@@ -174,7 +174,7 @@ async fn commit_group(
         let _ = db.execute("ROLLBACK").await;
         tracing::error!(error = %e, votes = votes.len(), "vote group failed to commit");
         for (_, reply) in votes {
-            let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(e.to_string()))));
+            let _ = reply.send(Err(StoreError::GroupFailed(e.to_string())));
         }
         return;
     }
