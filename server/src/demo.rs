@@ -63,7 +63,11 @@ fn polls(now: DateTime<Utc>) -> Vec<DemoPoll> {
             slug: "is-the-ai-pin-an-iphone-moment",
             question: "Is the Humane AI pin the \"iPhone moment\" for AI devices?",
             kind: PollKind::Single,
-            options: &[("yes", "Yes", 0), ("palmpilot", "No, more PalmPilot than iPhone", 0), ("too-early", "Too early to tell", 0)],
+            options: &[
+                ("yes", "Yes", 0),
+                ("palmpilot", "No, more PalmPilot than iPhone", 0),
+                ("too-early", "Too early to tell", 0),
+            ],
             allow_comment: true,
             visibility: ResultsVisibility::AfterClose,
             opens_at: now + Duration::days(2),
@@ -109,7 +113,8 @@ async fn cast_demo_votes(store: &Arc<dyn Store>, id: PollId, demo: &DemoPoll) ->
     for (i, (_, _, votes)) in demo.options.iter().enumerate() {
         for _ in 0..*votes {
             voter += 1;
-            let second = (demo.kind != PollKind::Single && voter % 2 == 0).then(|| poll.options[(i + 1) % poll.options.len()].id);
+            let second = (demo.kind != PollKind::Single && voter % 2 == 0)
+                .then(|| poll.options[(i + 1) % poll.options.len()].id);
             let vote = NewVote {
                 poll: id,
                 voter: format!("demo-{}-{voter}", demo.slug),

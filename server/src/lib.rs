@@ -53,12 +53,7 @@ impl Application {
             None => store.secret("voter_cookie_key", &http::voter::new_voter_id().repeat(2)).await?,
         };
         let metrics = Arc::new(metrics::Metrics::default());
-        let polls = Arc::new(Polls::new(
-            store.clone(),
-            clock,
-            RateLimiter::new(config.rate_limit),
-            metrics.clone(),
-        ));
+        let polls = Arc::new(Polls::new(store.clone(), clock, RateLimiter::new(config.rate_limit), metrics.clone()));
         let listener = TcpListener::bind(config.site_addr)
             .await
             .map_err(|source| StartError::Listen { addr: config.site_addr, source })?;
@@ -89,7 +84,10 @@ impl Application {
         self.store.clone()
     }
 
-    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         // Without TCP_NODELAY, responses written in two parts stall ~40 ms on Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);

@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 use server::config::Config;
-use server::Application;
 use server::config::DEFAULT_DATABASE_URL;
+use server::Application;
 use std::process::ExitCode;
 
 /// Polltelligence: weekly reader polls for the AI Collision newsletter.
@@ -105,10 +105,10 @@ async fn shutdown_signal() {
 }
 
 fn init_logging() {
-    let filter: tracing_subscriber::filter::Targets =
-        std::env::var("RUST_LOG").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-            "info,sqlx=warn".parse().expect("valid default filter")
-        });
+    let filter: tracing_subscriber::filter::Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| "info,sqlx=warn".parse().expect("valid default filter"));
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     tracing_subscriber::registry().with(tracing_subscriber::fmt::layer()).with(filter).init();

@@ -36,8 +36,7 @@ fn status_line(poll: &PollView) -> String {
 }
 
 fn labels_of(poll: &PollView, keys: &[OptionKey]) -> String {
-    let labels: Vec<&str> =
-        poll.options.iter().filter(|o| keys.contains(&o.id)).map(|o| o.label.as_str()).collect();
+    let labels: Vec<&str> = poll.options.iter().filter(|o| keys.contains(&o.id)).map(|o| o.label.as_str()).collect();
     labels.join(", ")
 }
 

@@ -25,11 +25,7 @@ pub struct Comment(String);
 
 impl Comment {
     pub fn parse(raw: &str) -> Result<Option<Self>, BallotError> {
-        let cleaned: String = raw
-            .trim()
-            .chars()
-            .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-            .collect();
+        let cleaned: String = raw.trim().chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
         if cleaned.is_empty() {
             Ok(None)
         } else if cleaned.chars().count() > COMMENT_MAX_CHARS {
@@ -77,13 +73,8 @@ impl Ballot {
         if comment.is_some() && !poll.allow_comment {
             return Err(BallotError::CommentNotAllowed);
         }
-        let choices = poll
-            .options
-            .iter()
-            .zip(chosen)
-            .filter(|(_, picked)| *picked)
-            .map(|(o, _)| o.key.clone())
-            .collect();
+        let choices =
+            poll.options.iter().zip(chosen).filter(|(_, picked)| *picked).map(|(o, _)| o.key.clone()).collect();
         Ok(Ballot { choices, comment })
     }
 

@@ -98,6 +98,9 @@ mod tests {
         assert_eq!(AppError::from(BallotError::NoChoice).code(), "invalid_choices");
         assert_eq!(AppError::from(BallotError::CommentTooLong).code(), "comment_too_long");
         assert_eq!(AppError::from(BallotError::CommentTooLong).status(), 422);
-        assert_eq!(AppError::PollNotOpen(PollStatus::Closed).to_string(), "This poll is closed and is not taking votes.");
+        assert_eq!(
+            AppError::PollNotOpen(PollStatus::Closed).to_string(),
+            "This poll is closed and is not taking votes."
+        );
     }
 }

@@ -11,7 +11,6 @@ pub use ballot::{Ballot, BallotError, Comment, COMMENT_MAX_CHARS};
 pub use error::AppError;
 pub use names::{NameError, OptionKey, Slug};
 pub use poll::{
-    NewPoll, Poll, PollId, PollKind, PollOption, PollStatus, PollView, OptionView, Publication,
-    ResultsVisibility,
+    NewPoll, OptionView, Poll, PollId, PollKind, PollOption, PollStatus, PollView, Publication, ResultsVisibility,
 };
 pub use results::{OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};

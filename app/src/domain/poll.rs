@@ -58,9 +58,7 @@ impl ResultsVisibility {
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Always, Self::AfterVote, Self::AfterClose, Self::Never]
-            .into_iter()
-            .find(|v| v.name() == name)
+        [Self::Always, Self::AfterVote, Self::AfterClose, Self::Never].into_iter().find(|v| v.name() == name)
     }
 }
 
@@ -83,9 +81,7 @@ impl Publication {
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Draft, Self::Published, Self::Archived]
-            .into_iter()
-            .find(|v| v.name() == name)
+        [Self::Draft, Self::Published, Self::Archived].into_iter().find(|v| v.name() == name)
     }
 }
 
@@ -164,11 +160,7 @@ impl Poll {
             question: self.question.clone(),
             kind: self.kind.name().to_owned(),
             max_choices: self.kind.max_choices(),
-            options: self
-                .options
-                .iter()
-                .map(|o| OptionView { id: o.key.clone(), label: o.label.clone() })
-                .collect(),
+            options: self.options.iter().map(|o| OptionView { id: o.key.clone(), label: o.label.clone() }).collect(),
             status: self.status_at(now),
             opens_at: self.opens_at,
             closes_at: self.closes_at,
@@ -255,7 +247,11 @@ pub(crate) mod tests {
         let options = ["yes", "no", "not-sure"]
             .iter()
             .enumerate()
-            .map(|(i, key)| PollOption { id: i as i64 + 1, key: OptionKey::parse(key).unwrap(), label: key.to_uppercase() })
+            .map(|(i, key)| PollOption {
+                id: i as i64 + 1,
+                key: OptionKey::parse(key).unwrap(),
+                label: key.to_uppercase(),
+            })
             .collect();
         Poll {
             id: PollId(1),

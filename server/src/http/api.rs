@@ -87,8 +87,9 @@ async fn vote(
 ) -> ApiResult<(StatusCode, Json<VoteReceipt>)> {
     let slug = slug_of(path)?;
     let body = body.map_err(body_error)?;
-    let VoteBody { choices, comment } = serde_json::from_slice(&body)
-        .map_err(|e| AppError::MalformedRequest(format!("expected {{\"choices\": [...], \"comment\": \"...\"}}: {e}")))?;
+    let VoteBody { choices, comment } = serde_json::from_slice(&body).map_err(|e| {
+        AppError::MalformedRequest(format!("expected {{\"choices\": [...], \"comment\": \"...\"}}: {e}"))
+    })?;
     let receipt = state.polls.cast_vote(&slug, &reader, &choices, comment.as_deref(), VoteSource::Api).await?;
     let status = if receipt.recorded { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(receipt)))

@@ -81,6 +81,9 @@ pub fn body_error(rejection: axum::extract::rejection::BytesRejection) -> AppErr
 mod tests {
     #[test]
     fn escapes_markup() {
-        assert_eq!(super::escape("<script>alert('x') & \"y\"</script>"), "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+        assert_eq!(
+            super::escape("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
     }
 }

@@ -65,7 +65,8 @@ mod tests {
 
     #[test]
     fn parses_repeated_choices_and_comment() {
-        let (choices, comment) = parse_ballot_form(b"choice=yes&choice=not-sure&comment=because+of%20%C3%A9&x=1").unwrap();
+        let (choices, comment) =
+            parse_ballot_form(b"choice=yes&choice=not-sure&comment=because+of%20%C3%A9&x=1").unwrap();
         assert_eq!(choices, ["yes", "not-sure"]);
         assert_eq!(comment.as_deref(), Some("because of é"));
     }

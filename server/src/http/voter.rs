@@ -70,8 +70,8 @@ pub async fn identify(
     let known = cookie_value(&request).find_map(|v| state.voter_key.verify(v));
     let fresh = known.is_none();
     let voter = known.unwrap_or_else(new_voter_id);
-    let secure = state.secure_cookies
-        || request.headers().get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
+    let secure =
+        state.secure_cookies || request.headers().get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
     request.extensions_mut().insert(Reader { voter: voter.clone(), ip: peer.ip() });
     let mut response = next.run(request).await;
     if fresh {

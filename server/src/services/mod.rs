@@ -66,12 +66,9 @@ impl Polls {
     }
 
     async fn results_view(&self, poll: &Poll, now: DateTime<Utc>, after_vote: bool) -> Result<ResultsView, AppError> {
-        let counts = if after_vote {
-            self.store.counts_after_vote(poll.id).await
-        } else {
-            self.store.counts(poll.id).await
-        }
-        .map_err(internal)?;
+        let counts =
+            if after_vote { self.store.counts_after_vote(poll.id).await } else { self.store.counts(poll.id).await }
+                .map_err(internal)?;
         let rows = counts.by_option.iter().map(|(id, n)| (*id, *n));
         Ok(Tally::from_rows(poll, counts.total, rows).view(poll, now))
     }
@@ -195,11 +192,7 @@ impl Polls {
             status => return Err(AppError::PollNotOpen(status)),
         }
         let ballot = Ballot::parse(&poll, choices, comment)?;
-        let option_ids = ballot
-            .choices()
-            .iter()
-            .filter_map(|key| poll.option(key.as_str()).map(|o| o.id))
-            .collect();
+        let option_ids = ballot.choices().iter().filter_map(|key| poll.option(key.as_str()).map(|o| o.id)).collect();
         let vote = NewVote {
             poll: poll.id,
             voter: reader.voter.clone(),

@@ -93,8 +93,9 @@ struct Embedded(&'static [(i64, &'static str, &'static str)]);
 impl<'s> MigrationSource<'s> for Embedded {
     fn resolve(
         self,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>>
-    {
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>,
+    > {
         Box::pin(async move {
             Ok(self
                 .0
@@ -107,16 +108,10 @@ impl<'s> MigrationSource<'s> for Embedded {
     }
 }
 
-const SQLITE_MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "polls and votes",
-    include_str!("../../../migrations/sqlite/0001_polls_and_votes.sql"),
-)]);
-const POSTGRES_MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "polls and votes",
-    include_str!("../../../migrations/postgres/0001_polls_and_votes.sql"),
-)]);
+const SQLITE_MIGRATIONS: Embedded =
+    Embedded(&[(1, "polls and votes", include_str!("../../../migrations/sqlite/0001_polls_and_votes.sql"))]);
+const POSTGRES_MIGRATIONS: Embedded =
+    Embedded(&[(1, "polls and votes", include_str!("../../../migrations/postgres/0001_polls_and_votes.sql"))]);
 
 mod sql {
     pub const POLL_COLUMNS: &str =
@@ -140,7 +135,8 @@ mod sql {
     pub const INSERT_CHOICE: &str = "INSERT INTO vote_choices (vote_id, poll_id, option_id) VALUES ($1, $2, $3)";
     pub const INSERT_COMMENT: &str =
         "INSERT INTO comments (vote_id, poll_id, body, created_at) VALUES ($1, $2, $3, $4)";
-    pub const INSERT_SECRET: &str = "INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+    pub const INSERT_SECRET: &str =
+        "INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
     pub const SECRET: &str = "SELECT value FROM app_secrets WHERE name = $1";
 
     pub fn polls_where(condition: &str) -> String {
@@ -228,7 +224,8 @@ fn assemble(polls: Vec<PollRow>, options: Vec<OptionRow>) -> Result<Vec<Poll>, S
         .map(|row| {
             let (id, slug, question, kind, max_choices, allow_comment, visibility, publication, opens_at, closes_at) =
                 row;
-            let max_choices = u32::try_from(max_choices).map_err(|_| corrupt("max_choices", &max_choices.to_string()))?;
+            let max_choices =
+                u32::try_from(max_choices).map_err(|_| corrupt("max_choices", &max_choices.to_string()))?;
             Ok(Poll {
                 id: PollId(id),
                 slug: Slug::parse(&slug).map_err(|_| corrupt("slug", &slug))?,
@@ -247,10 +244,7 @@ fn assemble(polls: Vec<PollRow>, options: Vec<OptionRow>) -> Result<Vec<Poll>, S
 }
 
 fn counts_from_rows(total: i64, rows: Vec<(i64, i64)>) -> Counts {
-    Counts {
-        total: total.max(0) as u64,
-        by_option: rows.into_iter().map(|(id, n)| (id, n.max(0) as u64)).collect(),
-    }
+    Counts { total: total.max(0) as u64, by_option: rows.into_iter().map(|(id, n)| (id, n.max(0) as u64)).collect() }
 }
 
 /// The stored choices of one voter, or `None` when they have not voted.
@@ -268,4 +262,3 @@ fn conflict_or(e: sqlx::Error, message: &str) -> StoreError {
         _ => StoreError::Database(e),
     }
 }
-

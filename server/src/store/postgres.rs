@@ -21,11 +21,8 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
+        let pool =
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         sqlx::migrate::Migrator::new(super::POSTGRES_MIGRATIONS).await?.run(&pool).await?;
         Ok(PostgresStore { pool, counts: RwLock::default() })
     }
@@ -88,8 +85,7 @@ impl Store for PostgresStore {
     }
 
     async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError> {
-        let keys: Vec<String> =
-            sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
+        let keys: Vec<String> = sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
         super::keys_of_vote(keys)
     }
 
@@ -113,7 +109,13 @@ impl Store for PostgresStore {
             sqlx::query(sql::INSERT_CHOICE).bind(id).bind(vote.poll.0).bind(option).execute(&mut *tx).await?;
         }
         if let Some(comment) = &vote.comment {
-            sqlx::query(sql::INSERT_COMMENT).bind(id).bind(vote.poll.0).bind(comment).bind(vote.at).execute(&mut *tx).await?;
+            sqlx::query(sql::INSERT_COMMENT)
+                .bind(id)
+                .bind(vote.poll.0)
+                .bind(comment)
+                .bind(vote.at)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(VoteOutcome::Recorded)

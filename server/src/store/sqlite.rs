@@ -5,7 +5,9 @@
 use super::{counts_from_rows, sql, Counts, NewVote, Store, StoreError};
 use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Connection, Executor};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -44,11 +46,7 @@ impl SqliteStore {
         if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(1)
-            .connect_with(options.clone())
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(options.clone()).await?;
         sqlx::migrate::Migrator::new(super::SQLITE_MIGRATIONS).await?.run(&pool).await?;
         let connection = SqliteConnection::connect_with(&options).await?;
         let (writer, jobs) = mpsc::channel(QUEUE);
@@ -98,8 +96,7 @@ impl Store for SqliteStore {
     }
 
     async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError> {
-        let keys: Vec<String> =
-            sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
+        let keys: Vec<String> = sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
         super::keys_of_vote(keys)
     }
 
@@ -209,8 +206,13 @@ async fn insert_vote(db: &mut SqliteConnection, vote: &NewVote) -> Result<VoteOu
         sqlx::query(sql::INSERT_CHOICE).bind(id).bind(vote.poll.0).bind(option).execute(&mut *db).await?;
     }
     if let Some(comment) = &vote.comment {
-        sqlx::query(sql::INSERT_COMMENT).bind(id).bind(vote.poll.0).bind(comment).bind(vote.at).execute(&mut *db).await?;
+        sqlx::query(sql::INSERT_COMMENT)
+            .bind(id)
+            .bind(vote.poll.0)
+            .bind(comment)
+            .bind(vote.at)
+            .execute(&mut *db)
+            .await?;
     }
     Ok(VoteOutcome::Recorded)
 }
-

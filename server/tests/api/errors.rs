@@ -31,8 +31,18 @@ async fn bad_votes_get_their_error_and_write_nothing(backend: Backend) {
         ("strict", json!({"choices": ["yes", "no"]}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_choices"),
         ("pick-two", json!({"choices": ["yes", "yes"]}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_choices"),
         ("pick-two", json!({"choices": ["yes", "no", "maybe"]}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_choices"),
-        ("strict", json!({"choices": ["yes"], "comment": "x".repeat(1001)}), StatusCode::UNPROCESSABLE_ENTITY, "comment_too_long"),
-        ("no-comments", json!({"choices": ["yes"], "comment": "hi"}), StatusCode::UNPROCESSABLE_ENTITY, "comment_not_allowed"),
+        (
+            "strict",
+            json!({"choices": ["yes"], "comment": "x".repeat(1001)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "comment_too_long",
+        ),
+        (
+            "no-comments",
+            json!({"choices": ["yes"], "comment": "hi"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "comment_not_allowed",
+        ),
         ("strict", json!({"choices": "yes"}), StatusCode::BAD_REQUEST, "malformed_request"),
         ("strict", json!({"choice": ["yes"]}), StatusCode::BAD_REQUEST, "malformed_request"),
         ("strict", json!({"choices": [1]}), StatusCode::BAD_REQUEST, "malformed_request"),
@@ -53,7 +63,12 @@ async fn bad_votes_get_their_error_and_write_nothing(backend: Backend) {
         ("application/json", b"{\"choices\": [\"y\xffs\"]}".to_vec(), StatusCode::BAD_REQUEST, "malformed_request"),
         ("application/x-www-form-urlencoded", b"choice=yes".to_vec(), StatusCode::BAD_REQUEST, "malformed_request"),
         ("application/json", vec![], StatusCode::BAD_REQUEST, "malformed_request"),
-        ("application/json", format!("{{\"choices\": [\"yes\"], \"comment\": \"{}\"}}", "a".repeat(20_000)).into_bytes(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (
+            "application/json",
+            format!("{{\"choices\": [\"yes\"], \"comment\": \"{}\"}}", "a".repeat(20_000)).into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
     ];
     for (content_type, body, status, code) in raw {
         let (got, error) = raw_vote(&app, "strict", content_type, body).await;

@@ -36,15 +36,11 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// Test servers start without demo content and without a vote rate limit.
+#[derive(Default)]
 pub struct Options {
     pub demo: bool,
     pub rate_limit: u32,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { demo: false, rate_limit: 0 }
-    }
 }
 
 /// A fresh database: a new SQLite file, or a new database in the test PostgreSQL cluster
@@ -134,11 +130,7 @@ impl TestApp {
 
 /// A client that keeps cookies: one voter. Redirects are not followed, so tests see them.
 pub fn voter() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 pub async fn vote(client: &Client, app: &TestApp, slug: &str, body: Value) -> (StatusCode, Value) {

@@ -133,7 +133,14 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
     let (status, doc) = get_json(&client, app.url("/api/v1/openapi.json")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/api/v1/polls", "/api/v1/polls/{slug}", "/api/v1/polls/{slug}/votes", "/api/v1/polls/{slug}/results", "/healthz", "/metrics"] {
+    for path in [
+        "/api/v1/polls",
+        "/api/v1/polls/{slug}",
+        "/api/v1/polls/{slug}/votes",
+        "/api/v1/polls/{slug}/results",
+        "/healthz",
+        "/metrics",
+    ] {
         assert!(doc["paths"][path].is_object(), "OpenAPI documents {path}");
     }
 }

@@ -71,12 +71,19 @@ async fn a_tampered_cookie_is_a_new_voter(backend: Backend) {
     app.add_poll(open_poll("tamper")).await;
     let plain = reqwest::Client::new();
     let first = plain.post(app.url("/api/v1/polls/tamper/votes")).json(&choices(&["yes"])).send().await.unwrap();
-    let cookie = first.headers().get(SET_COOKIE).expect("voter cookie set on first contact").to_str().unwrap().to_owned();
+    let cookie =
+        first.headers().get(SET_COOKIE).expect("voter cookie set on first contact").to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let value = cookie.split(';').next().unwrap().to_owned();
 
     // The same cookie is the same voter.
-    let again = plain.post(app.url("/api/v1/polls/tamper/votes")).header(COOKIE, &value).json(&choices(&["no"])).send().await.unwrap();
+    let again = plain
+        .post(app.url("/api/v1/polls/tamper/votes"))
+        .header(COOKIE, &value)
+        .json(&choices(&["no"]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), StatusCode::OK);
 
     // Flip one character of the id: a different, new voter, not an error.
@@ -84,7 +91,13 @@ async fn a_tampered_cookie_is_a_new_voter(backend: Backend) {
     let mut chars: Vec<char> = signed.chars().collect();
     chars[0] = if chars[0] == 'A' { 'B' } else { 'A' };
     let forged = format!("{name}={}", chars.into_iter().collect::<String>());
-    let response = plain.post(app.url("/api/v1/polls/tamper/votes")).header(COOKIE, forged).json(&choices(&["no"])).send().await.unwrap();
+    let response = plain
+        .post(app.url("/api/v1/polls/tamper/votes"))
+        .header(COOKIE, forged)
+        .json(&choices(&["no"]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     assert!(response.headers().get(SET_COOKIE).is_some(), "a fresh cookie replaces the forged one");
     assert_eq!(app.stored_votes("tamper").await, 2);
