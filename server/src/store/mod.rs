@@ -203,6 +203,54 @@ macro_rules! shared_queries {
 }
 use shared_queries;
 
+/// Writes one vote on an open transaction's connection `$db` (`&mut SqliteConnection` or
+/// `&mut PgConnection`): the vote row, its choices and its comment, or nothing when the voter
+/// already voted (the unique constraint decides), in which case the stored choices come back.
+macro_rules! insert_vote_rows {
+    ($db:expr, $vote:expr) => {{
+        let db = $db;
+        let vote: &super::NewVote = $vote;
+        let id: Option<i64> = sqlx::query_scalar(super::sql::INSERT_VOTE)
+            .bind(vote.poll.0)
+            .bind(&vote.voter)
+            .bind(vote.source.name())
+            .bind(vote.at)
+            .fetch_optional(&mut *db)
+            .await?;
+        match id {
+            None => {
+                let keys: Vec<String> = sqlx::query_scalar(super::sql::VOTE_OF)
+                    .bind(vote.poll.0)
+                    .bind(&vote.voter)
+                    .fetch_all(&mut *db)
+                    .await?;
+                app::domain::VoteOutcome::AlreadyVoted(super::keys_of_vote(keys)?.unwrap_or_default())
+            }
+            Some(id) => {
+                for option in &vote.option_ids {
+                    sqlx::query(super::sql::INSERT_CHOICE)
+                        .bind(id)
+                        .bind(vote.poll.0)
+                        .bind(option)
+                        .execute(&mut *db)
+                        .await?;
+                }
+                if let Some(comment) = &vote.comment {
+                    sqlx::query(super::sql::INSERT_COMMENT)
+                        .bind(id)
+                        .bind(vote.poll.0)
+                        .bind(comment)
+                        .bind(vote.at)
+                        .execute(&mut *db)
+                        .await?;
+                }
+                app::domain::VoteOutcome::Recorded
+            }
+        }
+    }};
+}
+use insert_vote_rows;
+
 /// A `polls` row, as both engines return it.
 type PollRow = (i64, String, String, String, i64, bool, String, String, DateTime<Utc>, DateTime<Utc>);
 /// A `poll_options` row: id, poll id, key, label.

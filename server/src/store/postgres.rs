@@ -91,34 +91,10 @@ impl Store for PostgresStore {
 
     async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(sql::INSERT_VOTE)
-            .bind(vote.poll.0)
-            .bind(&vote.voter)
-            .bind(vote.source.name())
-            .bind(vote.at)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(id) = id else {
-            // The row that won the unique constraint is committed (ON CONFLICT waits for it).
-            let keys: Vec<String> =
-                sqlx::query_scalar(sql::VOTE_OF).bind(vote.poll.0).bind(&vote.voter).fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            return Ok(VoteOutcome::AlreadyVoted(super::keys_of_vote(keys)?.unwrap_or_default()));
-        };
-        for option in &vote.option_ids {
-            sqlx::query(sql::INSERT_CHOICE).bind(id).bind(vote.poll.0).bind(option).execute(&mut *tx).await?;
-        }
-        if let Some(comment) = &vote.comment {
-            sqlx::query(sql::INSERT_COMMENT)
-                .bind(id)
-                .bind(vote.poll.0)
-                .bind(comment)
-                .bind(vote.at)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // On a repeat, ON CONFLICT waits for the winning row's commit, so it can be read back.
+        let outcome = super::insert_vote_rows!(&mut *tx, &vote);
         tx.commit().await?;
-        Ok(VoteOutcome::Recorded)
+        Ok(outcome)
     }
 
     async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {

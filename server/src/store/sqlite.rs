@@ -190,29 +190,5 @@ async fn commit_group(
 
 async fn insert_vote(db: &mut SqliteConnection, vote: &NewVote) -> Result<VoteOutcome, StoreError> {
     db.execute("SAVEPOINT vote").await?;
-    let id: Option<i64> = sqlx::query_scalar(sql::INSERT_VOTE)
-        .bind(vote.poll.0)
-        .bind(&vote.voter)
-        .bind(vote.source.name())
-        .bind(vote.at)
-        .fetch_optional(&mut *db)
-        .await?;
-    let Some(id) = id else {
-        let keys: Vec<String> =
-            sqlx::query_scalar(sql::VOTE_OF).bind(vote.poll.0).bind(&vote.voter).fetch_all(&mut *db).await?;
-        return Ok(VoteOutcome::AlreadyVoted(super::keys_of_vote(keys)?.unwrap_or_default()));
-    };
-    for option in &vote.option_ids {
-        sqlx::query(sql::INSERT_CHOICE).bind(id).bind(vote.poll.0).bind(option).execute(&mut *db).await?;
-    }
-    if let Some(comment) = &vote.comment {
-        sqlx::query(sql::INSERT_COMMENT)
-            .bind(id)
-            .bind(vote.poll.0)
-            .bind(comment)
-            .bind(vote.at)
-            .execute(&mut *db)
-            .await?;
-    }
-    Ok(VoteOutcome::Recorded)
+    Ok(super::insert_vote_rows!(db, vote))
 }
