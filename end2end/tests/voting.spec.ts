@@ -42,23 +42,24 @@ test.describe('without JavaScript', () => {
   });
 });
 
-test('a reload shows the stored vote', async ({ page }) => {
-  await page.goto('/polls/e2e-reload');
+/** Opens a poll, waits for hydration, and votes for one option in place. */
+async function voteInPage(page: Page, slug: string, label: string) {
+  await page.goto(`/polls/${slug}`);
   await hydrated(page);
-  await page.getByLabel('Yes').check();
+  await page.getByLabel(label).check();
   await page.getByRole('button', { name: 'Vote' }).click();
-  await expect(page.getByRole('status')).toContainText('Your vote for Yes is in');
+  await expect(page.getByRole('status')).toContainText(`Your vote for ${label} is in`);
+}
+
+test('a reload shows the stored vote', async ({ page }) => {
+  await voteInPage(page, 'e2e-reload', 'Yes');
   await page.reload();
   await expect(page.getByText('You voted: Yes.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Vote' })).toHaveCount(0);
 });
 
 test('a second vote does not count', async ({ page }) => {
-  await page.goto('/polls/e2e-twice');
-  await hydrated(page);
-  await page.getByLabel('Yes').check();
-  await page.getByRole('button', { name: 'Vote' }).click();
-  await expect(page.getByRole('status')).toContainText('Your vote for Yes is in');
+  await voteInPage(page, 'e2e-twice', 'Yes');
   const after = await totalOf(page, 'e2e-twice');
 
   // Same browser, same cookie: through the API and through the plain form.
