@@ -2,7 +2,10 @@
 //! server crate, so the browser build never sees the database.
 
 use crate::api::{ArchiveEntry, HomePage, PollPage};
-use crate::domain::{AppError, PollStatus, PollView, ResultsView, VoteReceipt, VoteSource};
+use crate::domain::{
+    ApiTokenView, AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, PollDraft, PollStatus, PollView,
+    ResultsView, Transition, VoteReceipt, VoteSource,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -33,3 +36,24 @@ pub trait ReaderService: Send + Sync + 'static {
 }
 
 pub type SharedReaderService = Arc<dyn ReaderService>;
+
+/// What editors do with polls. The signed-in editor (`by`) is named on every change, for
+/// the audit log.
+#[async_trait::async_trait]
+pub trait EditorService: Send + Sync + 'static {
+    /// Every poll, drafts included, newest first.
+    async fn polls(&self) -> Result<Vec<EditorPoll>, AppError>;
+    async fn poll(&self, id: i64) -> Result<EditorPoll, AppError>;
+    async fn dashboard(&self, id: i64) -> Result<Dashboard, AppError>;
+    async fn create_poll(&self, by: &EditorIdentity, draft: PollDraft) -> Result<EditorPoll, AppError>;
+    async fn update_poll(&self, by: &EditorIdentity, id: i64, draft: PollDraft) -> Result<EditorPoll, AppError>;
+    async fn transition(&self, by: &EditorIdentity, id: i64, transition: Transition) -> Result<EditorPoll, AppError>;
+    /// Next week's draft of poll `id`.
+    async fn duplicate(&self, by: &EditorIdentity, id: i64) -> Result<EditorPoll, AppError>;
+    async fn set_comment_hidden(&self, by: &EditorIdentity, poll: i64, comment: i64, hidden: bool)
+        -> Result<(), AppError>;
+    async fn audit_log(&self) -> Result<Vec<AuditView>, AppError>;
+    async fn api_tokens(&self, by: &EditorIdentity) -> Result<Vec<ApiTokenView>, AppError>;
+}
+
+pub type SharedEditorService = Arc<dyn EditorService>;

@@ -6,6 +6,15 @@ use app::domain::{NewPoll, OptionKey, PollId, PollKind, Publication, ResultsVisi
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 
+/// Demo votes arrive the ways real ones do, so the dashboard has something to show.
+const SOURCES: [VoteSource; 5] = [VoteSource::Web, VoteSource::Email, VoteSource::Web, VoteSource::Embed, VoteSource::Api];
+const COMMENTS: [&str; 4] = [
+    "The valuations already price in a decade of growth.",
+    "I hold an index fund, which is mostly the same five companies anyway.",
+    "Power is the bottleneck, not chips.",
+    "Too early to tell who the winners are.",
+];
+
 struct DemoPoll {
     slug: &'static str,
     question: &'static str,
@@ -91,6 +100,7 @@ pub async fn load_if_empty(store: &Arc<dyn Store>, now: DateTime<Utc>) -> Result
                 .map(|(key, label, _)| (OptionKey::parse(key).expect("demo keys are valid"), (*label).to_owned()))
                 .collect(),
             allow_comment: demo.allow_comment,
+            allow_vote_change: false,
             results_visibility: demo.visibility,
             publication: Publication::Published,
             opens_at: demo.opens_at,
@@ -119,9 +129,11 @@ async fn cast_demo_votes(store: &Arc<dyn Store>, id: PollId, demo: &DemoPoll) ->
                 poll: id,
                 voter: format!("demo-{}-{voter}", demo.slug),
                 option_ids: std::iter::once(poll.options[i].id).chain(second).collect(),
-                comment: None,
-                source: VoteSource::Web,
-                at: demo.opens_at + Duration::minutes(voter),
+                comment: (demo.allow_comment && voter % 6 == 0)
+                    .then(|| COMMENTS[(voter as usize / 6) % COMMENTS.len()].to_owned()),
+                source: SOURCES[voter as usize % SOURCES.len()],
+                at: demo.opens_at + Duration::minutes(voter * 7),
+                replace: false,
             };
             let store = store.clone();
             tasks.spawn(async move { store.record_vote(vote).await });

@@ -18,6 +18,8 @@ pub struct PollFile {
     options: Vec<OptionFile>,
     #[serde(default)]
     allow_comment: bool,
+    #[serde(default)]
+    allow_vote_change: bool,
     #[serde(default = "after_vote")]
     results_visibility: String,
     opens_at: DateTime<Utc>,
@@ -61,6 +63,7 @@ impl PollFile {
             slug,
             options,
             allow_comment: self.allow_comment,
+            allow_vote_change: self.allow_vote_change,
             publication: Publication::Published,
             opens_at: self.opens_at,
             closes_at: self.closes_at,

@@ -11,7 +11,7 @@ pub mod store;
 use crate::config::Config;
 use crate::http::voter::VoterKey;
 use crate::http::AppState;
-use crate::services::{Clock, Polls, RateLimiter, SystemClock};
+use crate::services::{Auth, Authoring, Clock, Polls, RateLimiter, SystemClock};
 use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
 use std::net::SocketAddr;
@@ -24,6 +24,8 @@ pub enum StartError {
     Config(String),
     #[error("storage: {0}")]
     Store(#[from] store::StoreError),
+    #[error("cannot prepare sign-in: {0}")]
+    Auth(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -53,7 +55,10 @@ impl Application {
             None => store.secret("voter_cookie_key", &http::voter::new_voter_id().repeat(2)).await?,
         };
         let metrics = Arc::new(metrics::Metrics::default());
-        let polls = Arc::new(Polls::new(store.clone(), clock, RateLimiter::new(config.rate_limit), metrics.clone()));
+        let polls =
+            Arc::new(Polls::new(store.clone(), clock.clone(), RateLimiter::new(config.rate_limit), metrics.clone()));
+        let auth = Arc::new(Auth::new(store.clone(), clock.clone()).await.map_err(|e| StartError::Auth(e.to_string()))?);
+        let authoring = Arc::new(Authoring::new(store.clone(), clock, polls.clone(), auth.clone()));
         let listener = TcpListener::bind(config.site_addr)
             .await
             .map_err(|source| StartError::Listen { addr: config.site_addr, source })?;
@@ -67,6 +72,8 @@ impl Application {
         let state = AppState {
             leptos,
             polls,
+            auth,
+            authoring,
             voter_key: VoterKey::new(secret.as_bytes()),
             secure_cookies: config.secure_cookies,
             metrics,

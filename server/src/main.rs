@@ -31,6 +31,20 @@ enum Command {
     /// Manage polls from the command line.
     #[command(subcommand)]
     Polls(PollsCommand),
+    /// Manage editor accounts.
+    #[command(subcommand)]
+    Editor(EditorCommand),
+}
+
+#[derive(Subcommand)]
+enum EditorCommand {
+    /// Create an editor account. The password is asked for (or read from the first line of
+    /// standard input when it is not a terminal), never taken from the command line.
+    Add {
+        email: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -55,6 +69,7 @@ async fn main() -> ExitCode {
         }
         Some(Command::Demo { database_url }) => demo(&database_url).await,
         Some(Command::Polls(PollsCommand::Import { file, database_url })) => import(&file, &database_url).await,
+        Some(Command::Editor(EditorCommand::Add { email, database_url })) => add_editor(&email, &database_url).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -86,6 +101,34 @@ async fn import(file: &std::path::Path, database_url: &str) -> Result<(), String
     let count = server::import::import(&store, &json).await?;
     println!("imported {count} polls");
     Ok(())
+}
+
+async fn add_editor(email: &str, database_url: &str) -> Result<(), String> {
+    let email = app::domain::Email::parse(email)?;
+    let password = read_password()?;
+    app::domain::check_new_password(&password)?;
+    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
+    let clock = std::sync::Arc::new(server::services::SystemClock);
+    let auth = server::services::Auth::new(store, clock).await.map_err(|e| e.to_string())?;
+    auth.add_editor(email.as_str(), password).await?;
+    println!("added editor {email}; sign in at /editor/login");
+    Ok(())
+}
+
+fn read_password() -> Result<String, String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 12 characters): ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Same password again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the passwords differ".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    }
 }
 
 async fn shutdown_signal() {

@@ -27,6 +27,24 @@ pub enum AppError {
     RateLimited,
     #[error("There is nothing at this address.")]
     NotFound,
+    #[error("Please sign in as an editor.")]
+    Unauthorized,
+    #[error("This request did not come from a Polltelligence page (missing or wrong security token). Reload the page and try again.")]
+    CsrfFailed,
+    #[error("The email or password is not right.")]
+    LoginFailed,
+    #[error("Too many failed sign-ins. Please wait {0} minutes and try again.")]
+    TooManyAttempts(u32),
+    #[error("{0}")]
+    InvalidPoll(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("Someone else saved this poll after you opened it. Reload to see their changes, then edit again.")]
+    StaleEdit,
+    #[error("{0}")]
+    EditRefused(String),
+    #[error("The address /polls/{0} is taken by another poll. Choose another.")]
+    SlugTaken(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     #[error("The server could not be reached. Check your connection and try again.")]
@@ -46,6 +64,15 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::RateLimited => "rate_limited",
             AppError::NotFound => "not_found",
+            AppError::Unauthorized => "unauthorized",
+            AppError::CsrfFailed => "csrf_failed",
+            AppError::LoginFailed => "login_failed",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
+            AppError::InvalidPoll(_) => "invalid_poll",
+            AppError::InvalidInput(_) => "invalid_input",
+            AppError::StaleEdit => "stale_edit",
+            AppError::EditRefused(_) => "edit_refused",
+            AppError::SlugTaken(_) => "slug_taken",
             AppError::Internal => "internal_error",
             AppError::Unreachable => "unreachable",
         }
@@ -54,12 +81,17 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::MalformedRequest(_) => 400,
-            AppError::ResultsHidden => 403,
+            AppError::Unauthorized | AppError::LoginFailed => 401,
+            AppError::ResultsHidden | AppError::CsrfFailed => 403,
             AppError::PollNotFound | AppError::NotFound => 404,
-            AppError::PollNotOpen(_) => 409,
+            AppError::PollNotOpen(_) | AppError::StaleEdit | AppError::EditRefused(_) | AppError::SlugTaken(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
-            AppError::InvalidChoices(_) | AppError::CommentTooLong(_) | AppError::CommentNotAllowed(_) => 422,
-            AppError::RateLimited => 429,
+            AppError::InvalidChoices(_)
+            | AppError::CommentTooLong(_)
+            | AppError::CommentNotAllowed(_)
+            | AppError::InvalidPoll(_)
+            | AppError::InvalidInput(_) => 422,
+            AppError::RateLimited | AppError::TooManyAttempts(_) => 429,
             AppError::Internal => 500,
             AppError::Unreachable => 503,
         }

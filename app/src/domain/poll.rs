@@ -120,10 +120,14 @@ pub struct Poll {
     /// In display order.
     pub options: Vec<PollOption>,
     pub allow_comment: bool,
+    /// Whether a reader may change their vote until the poll closes.
+    pub allow_vote_change: bool,
     pub results_visibility: ResultsVisibility,
     pub publication: Publication,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
+    /// Bumped by every edit; an edit names the version it started from.
+    pub version: i64,
 }
 
 impl Poll {
@@ -166,6 +170,7 @@ impl Poll {
             closes_at: self.closes_at,
             results_visibility: self.results_visibility,
             allow_comment: self.allow_comment,
+            allow_vote_change: self.allow_vote_change,
         }
     }
 }
@@ -183,6 +188,8 @@ pub struct PollView {
     pub closes_at: DateTime<Utc>,
     pub results_visibility: ResultsVisibility,
     pub allow_comment: bool,
+    #[serde(default)]
+    pub allow_vote_change: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +206,7 @@ pub struct NewPoll {
     pub kind: PollKind,
     pub options: Vec<(OptionKey, String)>,
     pub allow_comment: bool,
+    pub allow_vote_change: bool,
     pub results_visibility: ResultsVisibility,
     pub publication: Publication,
     pub opens_at: DateTime<Utc>,
@@ -260,10 +268,12 @@ pub(crate) mod tests {
             kind,
             options,
             allow_comment: true,
+            allow_vote_change: false,
             results_visibility: visibility,
             publication: Publication::Published,
             opens_at: at(7, 9),
             closes_at: at(14, 9),
+            version: 1,
         }
     }
 
@@ -306,6 +316,7 @@ pub(crate) mod tests {
             kind: p.kind,
             options: p.options.iter().map(|o| (o.key.clone(), o.label.clone())).collect(),
             allow_comment: true,
+            allow_vote_change: false,
             results_visibility: p.results_visibility,
             publication: p.publication,
             opens_at: p.opens_at,

@@ -108,6 +108,8 @@ pub struct OptionResult {
 pub enum VoteSource {
     Web,
     Api,
+    Embed,
+    Email,
 }
 
 impl VoteSource {
@@ -115,6 +117,19 @@ impl VoteSource {
         match self {
             VoteSource::Web => "web",
             VoteSource::Api => "api",
+            VoteSource::Embed => "embed",
+            VoteSource::Email => "email",
+        }
+    }
+
+    /// How the dashboard names the source.
+    pub fn describe(name: &str) -> &'static str {
+        match name {
+            "web" => "Poll page",
+            "api" => "API",
+            "embed" => "Embedded widget",
+            "email" => "Email link",
+            _ => "Other",
         }
     }
 }
@@ -125,6 +140,8 @@ pub enum VoteOutcome {
     Recorded,
     /// The voter had already voted in this poll; their stored choices are returned.
     AlreadyVoted(Vec<OptionKey>),
+    /// The poll allows changes and the voter's earlier choices (option ids) were replaced.
+    Changed { previous: Vec<i64> },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +156,9 @@ pub struct VoteReceipt {
     pub results: Option<ResultsView>,
     /// False when this voter had already voted and nothing changed.
     pub recorded: bool,
+    /// True when an earlier vote was replaced by this one.
+    #[serde(default)]
+    pub changed: bool,
 }
 
 #[cfg(test)]

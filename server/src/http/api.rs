@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/polls/{slug}/results", get(results))
         .route("/polls/{slug}/votes", post(vote))
         .route("/openapi.json", get(openapi))
+        .nest("/editor", super::editor::api::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
         .method_not_allowed_fallback(|| async {
             ApiError(AppError::MalformedRequest("this method is not allowed on this route".into()))

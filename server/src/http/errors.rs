@@ -30,27 +30,45 @@ pub struct PageError {
     pub back: String,
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let title = match self.error {
+impl PageError {
+    fn title(&self) -> &'static str {
+        match self.error {
             AppError::PollNotFound | AppError::NotFound => "Not found",
             AppError::Internal => "Something went wrong",
-            _ => "Your vote was not counted",
-        };
-        let page = format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <meta name=\"color-scheme\" content=\"light dark\">\
-             <title>{title} · Polltelligence</title>\
-             <link rel=\"stylesheet\" href=\"/pkg/polltelligence.css\"></head>\
-             <body><main id=\"main\"><section class=\"problem\" role=\"alert\">\
-             <h1>{title}</h1><p>{message}</p><p><a href=\"{back}\">Back to the poll</a></p>\
-             </section></main></body></html>",
+            AppError::PollNotOpen(_)
+            | AppError::InvalidChoices(_)
+            | AppError::CommentTooLong(_)
+            | AppError::CommentNotAllowed(_)
+            | AppError::RateLimited => "Your vote was not counted",
+            _ => "That did not work",
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let body = format!(
+            "<section class=\"problem\" role=\"alert\"><h1>{title}</h1><p>{message}</p>\
+             <p><a href=\"{back}\">Go back</a></p></section>",
+            title = self.title(),
             message = escape(&self.error.to_string()),
             back = escape(&self.back),
         );
-        (status_of(&self.error), Html(page)).into_response()
+        (status_of(&self.error), Html(page(self.title(), &body))).into_response()
     }
+}
+
+/// A plain server-rendered page in the site's style, for answers to form posts.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
+         <title>{title} · Polltelligence</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/polltelligence.css\"></head>\
+         <body><main id=\"main\">{body}</main></body></html>",
+        title = escape(title),
+    )
 }
 
 pub fn escape(text: &str) -> String {

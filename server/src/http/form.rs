@@ -34,15 +34,23 @@ pub async fn vote(
     }
 }
 
-/// `application/x-www-form-urlencoded`: repeated `choice` fields and an optional `comment`.
-/// Strict about UTF-8, unlike lossy decoders, so bad bytes are refused rather than mangled.
+/// `application/x-www-form-urlencoded` as name/value pairs in order. Strict about UTF-8,
+/// unlike lossy decoders, so bad bytes are refused rather than mangled.
+pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    body.split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let mut parts = pair.splitn(2, |&b| b == b'=');
+            Ok((decode(parts.next().unwrap_or_default())?, decode(parts.next().unwrap_or_default())?))
+        })
+        .collect()
+}
+
+/// The ballot form: repeated `choice` fields and an optional `comment`.
 fn parse_ballot_form(body: &[u8]) -> Result<(Vec<String>, Option<String>), AppError> {
     let mut choices = Vec::new();
     let mut comment = None;
-    for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
-        let mut parts = pair.splitn(2, |&b| b == b'=');
-        let name = decode(parts.next().unwrap_or_default())?;
-        let value = decode(parts.next().unwrap_or_default())?;
+    for (name, value) in form_pairs(body)? {
         match name.as_str() {
             "choice" => choices.push(value),
             "comment" if comment.is_none() => comment = Some(value),

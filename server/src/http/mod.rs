@@ -2,13 +2,14 @@
 //! form, health and metrics. Handlers parse, call `Polls`, and render; nothing more.
 
 mod api;
+pub mod editor;
 mod errors;
 mod form;
 pub mod voter;
 
 use crate::metrics::Metrics;
-use crate::services::Polls;
-use app::services::SharedReaderService;
+use crate::services::{Auth, Authoring, Polls};
+use app::services::{SharedEditorService, SharedReaderService};
 use app::{shell, App};
 use axum::extract::{FromRef, Request, State};
 use axum::http::{header, StatusCode};
@@ -31,6 +32,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub struct AppState {
     pub leptos: LeptosOptions,
     pub polls: Arc<Polls>,
+    pub auth: Arc<Auth>,
+    pub authoring: Arc<Authoring>,
     pub voter_key: VoterKey,
     pub secure_cookies: bool,
     pub metrics: Arc<Metrics>,
@@ -45,6 +48,7 @@ impl FromRef<AppState> for LeptosOptions {
 
 pub fn router(state: AppState) -> Router {
     let service: SharedReaderService = state.polls.clone();
+    let editing: SharedEditorService = state.authoring.clone();
     let leptos = state.leptos.clone();
     let pkg_dir = std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
 
@@ -52,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
-            move || provide_context(service.clone()),
+            move || {
+                provide_context(service.clone());
+                provide_context(editing.clone());
+            },
             move || shell(leptos.clone()),
         )
         .route("/polls/{slug}/vote", post(form::vote))
@@ -72,6 +79,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(reader_routes)
+        .merge(editor::routes())
         .merge(static_files)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -86,6 +94,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             header::HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), editor::guard::guard))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .with_state(state)
 }

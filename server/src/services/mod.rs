@@ -1,8 +1,12 @@
 //! What the pages and the JSON API both call. Rules come from `app::domain`; storage from
 //! `crate::store`; this layer sequences them and turns storage failures into `Internal`.
 
+pub mod auth;
+mod authoring;
 mod rate_limit;
 
+pub use auth::Auth;
+pub use authoring::Authoring;
 pub use rate_limit::RateLimiter;
 
 use crate::metrics::Metrics;
@@ -63,6 +67,11 @@ impl Polls {
         let poll = Arc::new(poll.filter(Poll::is_public).ok_or(AppError::PollNotFound)?);
         self.by_slug.write().expect("poll cache lock").insert(slug, (Instant::now(), poll.clone()));
         Ok(poll)
+    }
+
+    /// Drops a cached poll after an editor changed it, so this instance shows the change at once.
+    pub fn forget(&self, slug: &Slug) {
+        self.by_slug.write().expect("poll cache lock").remove(slug);
     }
 
     async fn results_view(&self, poll: &Poll, now: DateTime<Utc>, after_vote: bool) -> Result<ResultsView, AppError> {
@@ -200,16 +209,18 @@ impl Polls {
             comment: ballot.comment().map(|c| c.as_str().to_owned()),
             source,
             at: now,
+            replace: poll.allow_vote_change,
         };
-        let (choices, recorded) = match self.store.record_vote(vote).await.map_err(internal)? {
-            VoteOutcome::Recorded => (ballot.choices().to_vec(), true),
-            VoteOutcome::AlreadyVoted(stored) => (stored, false),
+        let (choices, recorded, changed) = match self.store.record_vote(vote).await.map_err(internal)? {
+            VoteOutcome::Recorded => (ballot.choices().to_vec(), true, false),
+            VoteOutcome::Changed { .. } => (ballot.choices().to_vec(), false, true),
+            VoteOutcome::AlreadyVoted(stored) => (stored, false, false),
         };
         let results = if poll.results_visible(PollStatus::Open, true) {
             Some(self.results_view(&poll, now, true).await?)
         } else {
             None
         };
-        Ok(VoteReceipt { vote: VoterChoices { choices }, results, recorded })
+        Ok(VoteReceipt { vote: VoterChoices { choices }, results, recorded, changed })
     }
 }

@@ -1,9 +1,11 @@
 //! Storage behind one narrow interface, with an SQLite and a PostgreSQL implementation
 //! that share their SQL (sqlx binds `$n` placeholders on both) and behave the same.
 
+mod editing;
 mod postgres;
 mod sqlite;
 
+pub use editing::{EditorStore, NewAudit, StoredComment, StoredSession};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -30,6 +32,8 @@ pub enum StoreError {
     GroupFailed(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the record changed since it was read")]
+    Stale,
 }
 
 /// A validated vote, ready to store. Option ids are the database ids of the chosen options.
@@ -41,6 +45,8 @@ pub struct NewVote {
     pub comment: Option<String>,
     pub source: VoteSource,
     pub at: DateTime<Utc>,
+    /// Replace the voter's earlier vote, if any (polls that allow changes before close).
+    pub replace: bool,
 }
 
 /// Vote counts as stored: total votes and votes per option id.
@@ -57,12 +63,25 @@ impl Counts {
             *self.by_option.entry(*id).or_default() += 1;
         }
     }
+
+    fn replace(&mut self, previous: &[i64], option_ids: &[i64]) {
+        for id in previous {
+            if let Some(n) = self.by_option.get_mut(id) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        for id in option_ids {
+            *self.by_option.entry(*id).or_default() += 1;
+        }
+    }
 }
 
+/// Everything the server stores. Readers' side here; editors' side in `EditorStore`.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: EditorStore + Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
     async fn has_polls(&self) -> Result<bool, StoreError>;
+    /// Adds a poll outside the editor workflow (demo content, imports).
     async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError>;
     /// Every non-draft poll with its options, newest first.
     async fn published_polls(&self) -> Result<Vec<Poll>, StoreError>;
@@ -108,21 +127,25 @@ impl<'s> MigrationSource<'s> for Embedded {
     }
 }
 
-const SQLITE_MIGRATIONS: Embedded =
-    Embedded(&[(1, "polls and votes", include_str!("../../../migrations/sqlite/0001_polls_and_votes.sql"))]);
-const POSTGRES_MIGRATIONS: Embedded =
-    Embedded(&[(1, "polls and votes", include_str!("../../../migrations/postgres/0001_polls_and_votes.sql"))]);
+const SQLITE_MIGRATIONS: Embedded = Embedded(&[
+    (1, "polls and votes", include_str!("../../../migrations/sqlite/0001_polls_and_votes.sql")),
+    (2, "editors", include_str!("../../../migrations/sqlite/0002_editors.sql")),
+]);
+const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
+    (1, "polls and votes", include_str!("../../../migrations/postgres/0001_polls_and_votes.sql")),
+    (2, "editors", include_str!("../../../migrations/postgres/0002_editors.sql")),
+]);
 
 mod sql {
-    pub const POLL_COLUMNS: &str =
-        "id, slug, question, kind, max_choices, allow_comment, results_visibility, publication, opens_at, closes_at";
+    pub const POLL_COLUMNS: &str = "id, slug, question, kind, max_choices, allow_comment, allow_vote_change, \
+        results_visibility, publication, opens_at, closes_at, version";
     pub const HAS_POLLS: &str = "SELECT EXISTS (SELECT 1 FROM polls)";
     pub const INSERT_POLL: &str = "INSERT INTO polls (slug, question, kind, max_choices, allow_comment, \
-        results_visibility, publication, opens_at, closes_at, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+        allow_vote_change, results_visibility, publication, opens_at, closes_at, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
     pub const INSERT_OPTION: &str = "INSERT INTO poll_options (poll_id, key, label, position) VALUES ($1, $2, $3, $4)";
-    pub const PUBLISHED_OPTIONS: &str = "SELECT o.id, o.poll_id, o.key, o.label FROM poll_options o \
-        JOIN polls p ON p.id = o.poll_id WHERE p.publication <> 'draft' ORDER BY o.poll_id, o.position";
+    pub const ALL_OPTIONS: &str =
+        "SELECT id, poll_id, key, label FROM poll_options ORDER BY poll_id, position";
     pub const OPTIONS_OF: &str =
         "SELECT id, poll_id, key, label FROM poll_options WHERE poll_id = $1 ORDER BY position";
     pub const TOTAL_VOTES: &str = "SELECT COUNT(*) FROM votes WHERE poll_id = $1";
@@ -133,8 +156,12 @@ mod sql {
     pub const INSERT_VOTE: &str = "INSERT INTO votes (poll_id, voter_id, source, created_at) VALUES ($1, $2, $3, $4) \
         ON CONFLICT (poll_id, voter_id) DO NOTHING RETURNING id";
     pub const INSERT_CHOICE: &str = "INSERT INTO vote_choices (vote_id, poll_id, option_id) VALUES ($1, $2, $3)";
-    pub const INSERT_COMMENT: &str =
-        "INSERT INTO comments (vote_id, poll_id, body, created_at) VALUES ($1, $2, $3, $4)";
+    pub const INSERT_COMMENT: &str = "INSERT INTO comments (vote_id, poll_id, body, created_at) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (vote_id) DO UPDATE SET body = excluded.body";
+    pub const VOTE_ID: &str = "SELECT id FROM votes WHERE poll_id = $1 AND voter_id = $2";
+    pub const CHOICES_OF_VOTE: &str = "SELECT option_id FROM vote_choices WHERE vote_id = $1";
+    pub const DELETE_CHOICES: &str = "DELETE FROM vote_choices WHERE vote_id = $1";
+    pub const RESOURCE_VOTE: &str = "UPDATE votes SET source = $2 WHERE id = $1";
     pub const INSERT_SECRET: &str =
         "INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
     pub const SECRET: &str = "SELECT value FROM app_secrets WHERE name = $1";
@@ -151,18 +178,20 @@ macro_rules! shared_queries {
         async fn polls_matching(
             &self,
             condition: &str,
-            bind: Option<&str>,
+            bind: Option<super::Bind<'_>>,
         ) -> Result<Vec<app::domain::Poll>, super::StoreError> {
             let query = super::sql::polls_where(condition);
             let mut polls = sqlx::query_as::<_, super::PollRow>(&query);
-            if let Some(value) = bind {
-                polls = polls.bind(value);
+            match bind {
+                Some(super::Bind::Text(value)) => polls = polls.bind(value),
+                Some(super::Bind::Int(value)) => polls = polls.bind(value),
+                None => {}
             }
             let polls = polls.fetch_all(&self.pool).await?;
             let options = match polls.as_slice() {
                 [] => return Ok(Vec::new()),
                 [(id, ..)] => sqlx::query_as(super::sql::OPTIONS_OF).bind(id).fetch_all(&self.pool).await?,
-                _ => sqlx::query_as(super::sql::PUBLISHED_OPTIONS).fetch_all(&self.pool).await?,
+                _ => sqlx::query_as(super::sql::ALL_OPTIONS).fetch_all(&self.pool).await?,
             };
             super::assemble(polls, options)
         }
@@ -171,6 +200,7 @@ macro_rules! shared_queries {
             &self,
             poll: &app::domain::NewPoll,
             created_at: chrono::DateTime<chrono::Utc>,
+            audit: Option<&super::NewAudit>,
         ) -> Result<app::domain::PollId, super::StoreError> {
             let mut tx = self.pool.begin_with($begin).await?;
             let id: i64 = sqlx::query_scalar(super::sql::INSERT_POLL)
@@ -179,6 +209,7 @@ macro_rules! shared_queries {
                 .bind(poll.kind.name())
                 .bind(i64::from(poll.kind.max_choices()))
                 .bind(poll.allow_comment)
+                .bind(poll.allow_vote_change)
                 .bind(poll.results_visibility.name())
                 .bind(poll.publication.name())
                 .bind(poll.opens_at)
@@ -195,6 +226,9 @@ macro_rules! shared_queries {
                     .bind(position as i64)
                     .execute(&mut *tx)
                     .await?;
+            }
+            if let Some(audit) = audit {
+                super::editing::insert_audit!(&mut *tx, audit, Some(id), Some(poll.slug.as_str()));
             }
             tx.commit().await?;
             Ok(app::domain::PollId(id))
@@ -218,6 +252,19 @@ macro_rules! insert_vote_rows {
             .fetch_optional(&mut *db)
             .await?;
         match id {
+            None if vote.replace => {
+                let id: i64 = sqlx::query_scalar(super::sql::VOTE_ID)
+                    .bind(vote.poll.0)
+                    .bind(&vote.voter)
+                    .fetch_one(&mut *db)
+                    .await?;
+                let previous: Vec<i64> =
+                    sqlx::query_scalar(super::sql::CHOICES_OF_VOTE).bind(id).fetch_all(&mut *db).await?;
+                sqlx::query(super::sql::DELETE_CHOICES).bind(id).execute(&mut *db).await?;
+                sqlx::query(super::sql::RESOURCE_VOTE).bind(id).bind(vote.source.name()).execute(&mut *db).await?;
+                super::insert_vote_rows!(@choices db, vote, id);
+                app::domain::VoteOutcome::Changed { previous }
+            }
             None => {
                 let keys: Vec<String> = sqlx::query_scalar(super::sql::VOTE_OF)
                     .bind(vote.poll.0)
@@ -227,32 +274,38 @@ macro_rules! insert_vote_rows {
                 app::domain::VoteOutcome::AlreadyVoted(super::keys_of_vote(keys)?.unwrap_or_default())
             }
             Some(id) => {
-                for option in &vote.option_ids {
-                    sqlx::query(super::sql::INSERT_CHOICE)
-                        .bind(id)
-                        .bind(vote.poll.0)
-                        .bind(option)
-                        .execute(&mut *db)
-                        .await?;
-                }
-                if let Some(comment) = &vote.comment {
-                    sqlx::query(super::sql::INSERT_COMMENT)
-                        .bind(id)
-                        .bind(vote.poll.0)
-                        .bind(comment)
-                        .bind(vote.at)
-                        .execute(&mut *db)
-                        .await?;
-                }
+                super::insert_vote_rows!(@choices db, vote, id);
                 app::domain::VoteOutcome::Recorded
             }
         }
     }};
+    // The choices and comment of vote `$id`; a changed vote's new comment replaces the old
+    // one's text but keeps its moderation (a hidden comment stays hidden).
+    (@choices $db:ident, $vote:ident, $id:ident) => {
+        for option in &$vote.option_ids {
+            sqlx::query(super::sql::INSERT_CHOICE).bind($id).bind($vote.poll.0).bind(option).execute(&mut *$db).await?;
+        }
+        if let Some(comment) = &$vote.comment {
+            sqlx::query(super::sql::INSERT_COMMENT)
+                .bind($id)
+                .bind($vote.poll.0)
+                .bind(comment)
+                .bind($vote.at)
+                .execute(&mut *$db)
+                .await?;
+        }
+    };
 }
 use insert_vote_rows;
 
+/// A value for the `$1` of `polls_matching`'s condition.
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
 /// A `polls` row, as both engines return it.
-type PollRow = (i64, String, String, String, i64, bool, String, String, DateTime<Utc>, DateTime<Utc>);
+type PollRow = (i64, String, String, String, i64, bool, bool, String, String, DateTime<Utc>, DateTime<Utc>, i64);
 /// A `poll_options` row: id, poll id, key, label.
 type OptionRow = (i64, i64, String, String);
 
@@ -270,8 +323,20 @@ fn assemble(polls: Vec<PollRow>, options: Vec<OptionRow>) -> Result<Vec<Poll>, S
     polls
         .into_iter()
         .map(|row| {
-            let (id, slug, question, kind, max_choices, allow_comment, visibility, publication, opens_at, closes_at) =
-                row;
+            let (
+                id,
+                slug,
+                question,
+                kind,
+                max_choices,
+                allow_comment,
+                allow_vote_change,
+                visibility,
+                publication,
+                opens_at,
+                closes_at,
+                version,
+            ) = row;
             let max_choices =
                 u32::try_from(max_choices).map_err(|_| corrupt("max_choices", &max_choices.to_string()))?;
             Ok(Poll {
@@ -281,11 +346,13 @@ fn assemble(polls: Vec<PollRow>, options: Vec<OptionRow>) -> Result<Vec<Poll>, S
                 kind: PollKind::from_parts(&kind, max_choices).ok_or_else(|| corrupt("kind", &kind))?,
                 options: by_poll.remove(&id).unwrap_or_default(),
                 allow_comment,
+                allow_vote_change,
                 results_visibility: ResultsVisibility::parse(&visibility)
                     .ok_or_else(|| corrupt("results_visibility", &visibility))?,
                 publication: Publication::parse(&publication).ok_or_else(|| corrupt("publication", &publication))?,
                 opens_at,
                 closes_at,
+                version,
             })
         })
         .collect()

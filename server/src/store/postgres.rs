@@ -48,6 +48,8 @@ impl PostgresStore {
     }
 }
 
+super::editing::editor_store!(PostgresStore, "BEGIN", "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')");
+
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -60,7 +62,7 @@ impl Store for PostgresStore {
     }
 
     async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError> {
-        self.insert_poll_rows(poll, created_at).await
+        self.insert_poll_rows(poll, created_at, None).await
     }
 
     async fn published_polls(&self) -> Result<Vec<Poll>, StoreError> {
@@ -68,7 +70,7 @@ impl Store for PostgresStore {
     }
 
     async fn poll_by_slug(&self, slug: &Slug) -> Result<Option<Poll>, StoreError> {
-        Ok(self.polls_matching("slug = $1", Some(slug.as_str())).await?.pop())
+        Ok(self.polls_matching("slug = $1", Some(super::Bind::Text(slug.as_str()))).await?.pop())
     }
 
     async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {

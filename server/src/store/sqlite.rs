@@ -59,6 +59,8 @@ impl SqliteStore {
     super::shared_queries!("BEGIN IMMEDIATE");
 }
 
+super::editing::editor_store!(SqliteStore, "BEGIN IMMEDIATE", "substr(created_at, 1, 13)");
+
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -71,7 +73,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError> {
-        self.insert_poll_rows(poll, created_at).await
+        self.insert_poll_rows(poll, created_at, None).await
     }
 
     async fn published_polls(&self) -> Result<Vec<Poll>, StoreError> {
@@ -79,7 +81,7 @@ impl Store for SqliteStore {
     }
 
     async fn poll_by_slug(&self, slug: &Slug) -> Result<Option<Poll>, StoreError> {
-        Ok(self.polls_matching("slug = $1", Some(slug.as_str())).await?.pop())
+        Ok(self.polls_matching("slug = $1", Some(super::Bind::Text(slug.as_str()))).await?.pop())
     }
 
     async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
@@ -178,8 +180,11 @@ async fn commit_group(
     {
         let mut tallies = tallies.write().expect("tallies lock");
         for ((vote, _), outcome) in votes.iter().zip(&outcomes) {
-            if let (Ok(VoteOutcome::Recorded), Some(counts)) = (outcome, tallies.get_mut(&vote.poll)) {
-                Arc::make_mut(counts).add(&vote.option_ids);
+            let Some(counts) = tallies.get_mut(&vote.poll) else { continue };
+            match outcome {
+                Ok(VoteOutcome::Recorded) => Arc::make_mut(counts).add(&vote.option_ids),
+                Ok(VoteOutcome::Changed { previous }) => Arc::make_mut(counts).replace(previous, &vote.option_ids),
+                _ => {}
             }
         }
     }

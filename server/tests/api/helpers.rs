@@ -1,12 +1,14 @@
 use app::domain::{NewPoll, OptionKey, PollKind, Publication, ResultsVisibility, Slug};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
+use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::Config;
+use server::services::{Auth, Clock, SystemClock};
 use server::store::Store;
 use server::Application;
 use sqlx::Connection;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -33,6 +35,7 @@ pub struct TestApp {
     pub base: String,
     pub store: Arc<dyn Store>,
     pub database_url: String,
+    pub clock: Arc<dyn Clock>,
     _dir: tempfile::TempDir,
 }
 
@@ -41,6 +44,27 @@ pub struct TestApp {
 pub struct Options {
     pub demo: bool,
     pub rate_limit: u32,
+    /// A clock the test moves by hand; the system clock when `None`.
+    pub clock: Option<Arc<TestClock>>,
+}
+
+/// Time that passes only when a test says so.
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn at(start: DateTime<Utc>) -> Arc<Self> {
+        Arc::new(TestClock(Mutex::new(start)))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
 }
 
 /// A fresh database: a new SQLite file, or a new database in the test PostgreSQL cluster
@@ -82,11 +106,15 @@ async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -
         secret: None,
         secure_cookies: false,
     };
-    let app = Application::build(config).await.expect("server starts");
+    let clock: Arc<dyn Clock> = match options.clock {
+        Some(clock) => clock,
+        None => Arc::new(SystemClock),
+    };
+    let app = Application::build_with_clock(config, clock.clone()).await.expect("server starts");
     let base = format!("http://{}", app.addr());
     let store = app.store();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { base, store, database_url, _dir: dir }
+    TestApp { base, store, database_url, clock, _dir: dir }
 }
 
 impl TestApp {
@@ -116,6 +144,41 @@ impl TestApp {
         }
     }
 
+    /// Creates an editor account, as `polltelligence editor add` does.
+    pub async fn add_editor(&self, email: &str, password: &str) {
+        let auth = Auth::new(self.store.clone(), self.clock.clone()).await.unwrap();
+        auth.add_editor(email, password.to_owned()).await.expect("add editor");
+    }
+
+    /// A signed-in editor's browser: cookies kept, requests sent as our own pages send them.
+    pub async fn editor(&self) -> Editor {
+        self.add_editor(EDITOR_EMAIL, EDITOR_PASSWORD).await;
+        self.sign_in(EDITOR_EMAIL, EDITOR_PASSWORD).await.expect("editor signs in")
+    }
+
+    /// Signs in through the login form; `Err` holds where the failed sign-in redirected.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<Editor, String> {
+        let client = voter();
+        let response = client
+            .post(self.url("/editor/session"))
+            .header("origin", &self.base)
+            .form(&[("email", email), ("password", password), ("next", "/editor")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let to = response.headers()["location"].to_str().unwrap().to_owned();
+        if to != "/editor" {
+            return Err(to);
+        }
+        let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+        let session = cookie.strip_prefix("pt_session=").unwrap().split(';').next().unwrap().to_owned();
+        let (status, me) = get_json(&client, self.url("/rpc/editor/new")).await;
+        assert_eq!(status, StatusCode::OK, "{me}");
+        let csrf = me["me"]["csrf"].as_str().expect("a session has a CSRF token").to_owned();
+        Ok(Editor { client, csrf, session, cookie, base: self.base.clone() })
+    }
+
     pub async fn stored_comments(&self) -> i64 {
         let sql = "SELECT COUNT(*) FROM comments";
         if self.database_url.starts_with("postgres") {
@@ -126,6 +189,76 @@ impl TestApp {
             sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
         }
     }
+}
+
+pub const EDITOR_EMAIL: &str = "editor@example.com";
+pub const EDITOR_PASSWORD: &str = "correct horse battery staple";
+
+pub struct Editor {
+    pub client: Client,
+    pub csrf: String,
+    /// The session cookie's value, and the whole `Set-Cookie` line that carried it.
+    pub session: String,
+    pub cookie: String,
+    pub base: String,
+}
+
+impl Editor {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A form post from our own page, CSRF token included.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &self.csrf));
+        self.client.post(self.url(path)).header("origin", &self.base).form(&fields).send().await.unwrap()
+    }
+
+    /// A JSON call from our own page, CSRF token in its header.
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> (StatusCode, Value) {
+        let request = self.client.request(method, self.url(path)).header("origin", &self.base);
+        json_of(request.header("x-csrf-token", &self.csrf).json(body).send().await.unwrap()).await
+    }
+
+    /// A new API token, read from the page that shows it once.
+    pub async fn api_token(&self, name: &str) -> String {
+        let response = self.post_form("/editor/tokens/new", &[("name", name)]).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let page = response.text().await.unwrap();
+        let start = page.find("pt_").expect("the page shows the token");
+        page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect()
+    }
+}
+
+/// A script using the editor API with a bearer token.
+pub async fn api_call(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = Client::new().request(method, app.url(&format!("/api/v1/editor{path}"))).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+}
+
+/// A draft as an editor's script would send it.
+pub fn draft(question: &str, labels: &[&str], opens_at: DateTime<Utc>, closes_at: DateTime<Utc>) -> Value {
+    json!({
+        "question": question,
+        "options": labels.iter().map(|l| json!({"label": l})).collect::<Vec<_>>(),
+        "allow_comment": true,
+        "results_visibility": "always",
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+    })
 }
 
 /// A client that keeps cookies: one voter. Redirects are not followed, so tests see them.
@@ -165,6 +298,7 @@ pub fn open_poll(slug: &str) -> NewPoll {
             .map(|(k, l)| (OptionKey::parse(k).unwrap(), l.to_string()))
             .collect(),
         allow_comment: true,
+        allow_vote_change: false,
         results_visibility: ResultsVisibility::Always,
         publication: Publication::Published,
         opens_at: now - Duration::hours(1),

@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod auth;
 mod concurrency;
+mod editing;
 mod errors;
 mod pages;
 mod reading;

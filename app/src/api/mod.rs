@@ -1,6 +1,8 @@
 //! Server functions: the browser's door into the reader service. Each one reads who is
 //! asking, calls the service, and maps errors to an HTTP status; nothing else.
 
+pub mod editor;
+
 use crate::domain::{AppError, OptionKey, PollView, ResultsView, VoteReceipt};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -58,7 +60,7 @@ pub async fn cast_vote(slug: String, choices: Vec<String>, comment: Option<Strin
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::domain::AppError;
     use crate::services::{Reader, SharedReaderService};
     use leptos::prelude::*;
@@ -71,7 +73,7 @@ mod ssr {
     }
 
     /// Sends the error's own status instead of server functions' default 500.
-    pub fn with_status(error: AppError) -> AppError {
+    pub(crate) fn with_status(error: AppError) -> AppError {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = axum::http::StatusCode::from_u16(error.status()) {
                 response.set_status(status);

@@ -1,0 +1,351 @@
+//! The editor side over plain HTTP: sign-in and sign-out, the authoring forms (which work
+//! without JavaScript and answer with a redirect), exports, and the JSON API in `api`.
+//! The pages themselves are Leptos routes; `guard` stands in front of all of it.
+
+pub mod api;
+pub mod guard;
+
+use super::errors::{body_error, escape, page, PageError};
+use super::form::form_pairs;
+use super::AppState;
+use app::domain::{
+    comments_csv, results_csv, AppError, Dashboard, DraftOption, EditorIdentity, PollDraft, ResultsVisibility,
+    Transition,
+};
+use app::services::EditorService;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use guard::{cleared_session_cookie, same_origin, session_cookie, session_token, LOGIN_PATH, MAX_EDITOR_BODY};
+use std::net::SocketAddr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/editor/session", post(login))
+        .route("/editor/logout", post(logout))
+        .route("/editor/polls", post(create_poll))
+        .route("/editor/polls/{id}/save", post(update_poll))
+        .route("/editor/polls/{id}/actions/{action}", post(act))
+        .route("/editor/polls/{id}/comments/{comment}", post(moderate))
+        .route("/editor/polls/{id}/export/{file}", get(export))
+        .route("/editor/tokens/new", post(create_token))
+        .route("/editor/tokens/{id}/revoke", post(revoke_token))
+        .layer(DefaultBodyLimit::max(MAX_EDITOR_BODY))
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+fn form(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, AppError> {
+    form_pairs(&body.map_err(body_error)?)
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// Only paths inside the editor are followed after sign-in, never another site.
+fn local_editor_path(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if (path == "/editor" || path.starts_with("/editor/")) && !path.contains("//") => path,
+        _ => "/editor",
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // Signing someone into the attacker's account is a CSRF attack too.
+    if !same_origin(&headers) {
+        return PageError { error: AppError::CsrfFailed, back: LOGIN_PATH.into() }.into_response();
+    }
+    let pairs = match form(body) {
+        Ok(pairs) => pairs,
+        Err(error) => return PageError { error, back: LOGIN_PATH.into() }.into_response(),
+    };
+    let next = local_editor_path(field(&pairs, "next")).to_owned();
+    let email = field(&pairs, "email").unwrap_or_default();
+    let password = field(&pairs, "password").unwrap_or_default();
+    match state.auth.login(email, password, peer.ip()).await {
+        Ok(session) => {
+            let secure = state.secure_cookies
+                || headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
+            let mut response = see_other(&next);
+            if let Some(cookie) = session_cookie(&session.token, secure) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => {
+            let next = percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC);
+            see_other(&format!("{LOGIN_PATH}?error={}&next={next}", error.code()))
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, Extension(by): Extension<EditorIdentity>, headers: HeaderMap) -> Response {
+    if let Some(token) = session_token(&headers) {
+        if let Err(error) = state.auth.logout(token, &by).await {
+            return PageError { error, back: "/editor".into() }.into_response();
+        }
+    }
+    let mut response = see_other(&format!("{LOGIN_PATH}?signed_out=1"));
+    response.headers_mut().append(header::SET_COOKIE, cleared_session_cookie());
+    response
+}
+
+/// Times from `<input type="datetime-local">` (no zone: taken as UTC, which the form says)
+/// or full RFC 3339 from scripts and the in-page editor.
+fn form_time(pairs: &[(String, String)], name: &str, label: &str) -> Result<DateTime<Utc>, AppError> {
+    let raw = field(pairs, name).map(str::trim).unwrap_or_default();
+    if raw.is_empty() {
+        return Err(AppError::InvalidPoll(format!("Enter the {label} time.")));
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M").map(|t| t.and_utc()))
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").map(|t| t.and_utc()))
+        .map_err(|_| AppError::InvalidPoll(format!("The {label} time {raw:?} is not a date and time.")))
+}
+
+/// The authoring form: one `option_id` and one `option_label` per row, in order; rows left
+/// blank (the spare rows offered without JavaScript) are skipped.
+fn draft_form(pairs: &[(String, String)]) -> Result<PollDraft, AppError> {
+    let ids = pairs.iter().filter(|(n, _)| n == "option_id").map(|(_, v)| v.as_str());
+    let labels = pairs.iter().filter(|(n, _)| n == "option_label").map(|(_, v)| v.as_str());
+    let options = ids
+        .zip(labels)
+        .filter(|(id, label)| !id.trim().is_empty() || !label.trim().is_empty())
+        .map(|(id, label)| DraftOption {
+            id: Some(id.to_owned()).filter(|id| !id.trim().is_empty()),
+            label: label.to_owned(),
+        })
+        .collect();
+    let number = |name: &str| -> Result<Option<i64>, AppError> {
+        match field(pairs, name).map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| AppError::MalformedRequest(format!("{name} must be a number"))),
+        }
+    };
+    let visibility = field(pairs, "results_visibility").unwrap_or("after_vote");
+    Ok(PollDraft {
+        question: field(pairs, "question").unwrap_or_default().to_owned(),
+        slug: field(pairs, "slug").map(str::to_owned),
+        kind: field(pairs, "kind").unwrap_or("single").to_owned(),
+        max_choices: number("max_choices")?.unwrap_or(1).clamp(0, u32::MAX as i64) as u32,
+        options,
+        allow_comment: field(pairs, "allow_comment").is_some(),
+        allow_vote_change: field(pairs, "allow_vote_change").is_some(),
+        results_visibility: ResultsVisibility::parse(visibility)
+            .ok_or_else(|| AppError::InvalidPoll(format!("Unknown results visibility {visibility:?}.")))?,
+        opens_at: form_time(pairs, "opens_at", "opening")?,
+        closes_at: form_time(pairs, "closes_at", "closing")?,
+        version: number("version")?,
+    })
+}
+
+fn poll_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, AppError> {
+    path.map(|Path(id)| id).map_err(|_| AppError::PollNotFound)
+}
+
+async fn create_poll(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let created = async { state.authoring.create_poll(&by, draft_form(&form(body)?)?).await }.await;
+    match created {
+        Ok(poll) => see_other(&format!("/editor/polls/{}", poll.id)),
+        Err(error) => PageError { error, back: "/editor/polls/new".into() }.into_response(),
+    }
+}
+
+async fn update_poll(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let back = path.as_ref().map_or("/editor".into(), |Path(id)| format!("/editor/polls/{id}/edit"));
+    let updated = async { state.authoring.update_poll(&by, poll_id(path)?, draft_form(&form(body)?)?).await }.await;
+    match updated {
+        Ok(poll) => see_other(&format!("/editor/polls/{}", poll.id)),
+        Err(error) => PageError { error, back }.into_response(),
+    }
+}
+
+async fn act(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<(i64, String)>, PathRejection>,
+) -> Response {
+    let Ok(Path((id, action))) = path else {
+        return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
+    };
+    let back = format!("/editor/polls/{id}");
+    let done = match (action.as_str(), Transition::parse(&action)) {
+        ("duplicate", _) => state.authoring.duplicate(&by, id).await.map(|copy| format!("/editor/polls/{}/edit", copy.id)),
+        (_, Some(transition)) => state.authoring.transition(&by, id, transition).await.map(|_| back.clone()),
+        (_, None) => Err(AppError::NotFound),
+    };
+    match done {
+        Ok(to) => see_other(&to),
+        Err(error) => PageError { error, back }.into_response(),
+    }
+}
+
+async fn moderate(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<(i64, i64)>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(Path((poll, comment))) = path else {
+        return PageError { error: AppError::NotFound, back: "/editor".into() }.into_response();
+    };
+    let back = format!("/editor/polls/{poll}");
+    let done = async {
+        let hidden = match field(&form(body)?, "hidden") {
+            Some("true") => true,
+            Some("false") => false,
+            _ => return Err(AppError::MalformedRequest("hidden must be true or false".into())),
+        };
+        state.authoring.set_comment_hidden(&by, poll, comment, hidden).await
+    }
+    .await;
+    match done {
+        Ok(()) => see_other(&format!("{back}#comment-{comment}")),
+        Err(error) => PageError { error, back }.into_response(),
+    }
+}
+
+/// Which export, as a download: `results.csv`, `comments.csv` or `poll.json`.
+fn download(dashboard: &Dashboard, file: &str) -> Result<Response, AppError> {
+    let slug = &dashboard.poll.poll.slug;
+    let (body, content_type) = match file {
+        "results.csv" => (results_csv(&dashboard.results), "text/csv; charset=utf-8"),
+        "comments.csv" => (comments_csv(&dashboard.comments), "text/csv; charset=utf-8"),
+        "poll.json" => (
+            serde_json::to_string_pretty(dashboard).map_err(|_| AppError::Internal)?,
+            "application/json",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    let disposition = format!("attachment; filename=\"{slug}-{file}\"");
+    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response())
+}
+
+async fn export(State(state): State<AppState>, path: Result<Path<(i64, String)>, PathRejection>) -> Response {
+    let Ok(Path((id, file))) = path else {
+        return PageError { error: AppError::NotFound, back: "/editor".into() }.into_response();
+    };
+    let exported = async { download(&state.authoring.dashboard(id).await?, &file) }.await;
+    exported.unwrap_or_else(|error| PageError { error, back: format!("/editor/polls/{id}") }.into_response())
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let created = async {
+        let pairs = form(body)?;
+        let name = field(&pairs, "name").unwrap_or_default().to_owned();
+        state.auth.create_api_token(&by, &name).await.map(|token| (name, token))
+    }
+    .await;
+    match created {
+        // Shown once, on a page of its own: only the hash is kept.
+        Ok((name, token)) => (
+            StatusCode::CREATED,
+            Html(page(
+                "New API token",
+                &format!(
+                    "<section class=\"poll-card\"><h1>New API token</h1>\
+                     <p>Your token <strong>{name}</strong> is below. Copy it now: it will not be shown again.</p>\
+                     <p><code class=\"token\" id=\"new-token\">{token}</code></p>\
+                     <p>Send it as <code>Authorization: Bearer …</code> to <code>/api/v1/editor/</code>.</p>\
+                     <p><a href=\"/editor/tokens\">Back to API tokens</a></p></section>",
+                    name = escape(&name),
+                    token = escape(&token),
+                ),
+            )),
+        )
+            .into_response(),
+        Err(error) => PageError { error, back: "/editor/tokens".into() }.into_response(),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Response {
+    let revoked = async {
+        let Path(id) = path.map_err(|_| AppError::NotFound)?;
+        state.auth.revoke_api_token(&by, id).await
+    }
+    .await;
+    match revoked {
+        Ok(()) => see_other("/editor/tokens"),
+        Err(error) => PageError { error, back: "/editor/tokens".into() }.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_authoring_form_becomes_a_draft() {
+        let draft = draft_form(&pairs(&[
+            ("question", "Which?"),
+            ("kind", "multiple"),
+            ("max_choices", "2"),
+            ("option_id", "a"),
+            ("option_label", "Alpha"),
+            ("option_id", ""),
+            ("option_label", ""),
+            ("option_id", ""),
+            ("option_label", "Beta"),
+            ("allow_comment", "on"),
+            ("results_visibility", "always"),
+            ("opens_at", "2026-12-01T09:00"),
+            ("closes_at", "2026-12-08T09:00:00+01:00"),
+            ("version", "4"),
+        ]))
+        .unwrap();
+        assert_eq!(draft.options.len(), 2);
+        assert_eq!(draft.options[0].id.as_deref(), Some("a"));
+        assert_eq!(draft.options[1].id, None);
+        assert!(draft.allow_comment && !draft.allow_vote_change);
+        assert_eq!(draft.opens_at.to_rfc3339(), "2026-12-01T09:00:00+00:00");
+        assert_eq!(draft.closes_at.to_rfc3339(), "2026-12-08T08:00:00+00:00");
+        assert_eq!(draft.version, Some(4));
+        let bad = draft_form(&pairs(&[("question", "Q"), ("opens_at", "tomorrow"), ("closes_at", "2026-12-08T09:00")]));
+        assert_eq!(bad.unwrap_err().code(), "invalid_poll");
+    }
+
+    #[test]
+    fn sign_in_only_returns_inside_the_editor() {
+        assert_eq!(local_editor_path(Some("/editor/polls/3")), "/editor/polls/3");
+        assert_eq!(local_editor_path(Some("https://evil.example/editor")), "/editor");
+        assert_eq!(local_editor_path(Some("/editor//evil.example")), "/editor");
+        assert_eq!(local_editor_path(Some("/polls/x")), "/editor");
+        assert_eq!(local_editor_path(None), "/editor");
+    }
+}
