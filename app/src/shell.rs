@@ -1,3 +1,4 @@
+use crate::pages::editor::{AuditPage, DashboardPage, EditPollPage, EditorHome, LoginPage, NewPollPage, TokensPage};
 use crate::pages::{ArchivePage, HomePage, NotFound, PollPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -55,6 +56,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/polls/:slug") view=PollPage ssr=SsrMode::Async/>
                     <Route path=path!("/archive") view=ArchivePage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor") view=EditorHome ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/new") view=NewPollPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/:id") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/:id/edit") view=EditPollPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/tokens") view=TokensPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

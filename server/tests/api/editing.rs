@@ -148,7 +148,7 @@ async fn edits_that_change_what_readers_voted_for_are_refused(backend: Backend) 
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
-    assert_eq!(changed["version"], 2);
+    assert_eq!(changed["version"].as_i64(), poll["version"].as_i64().map(|v| v + 1));
     let (_, public) = get_json(&voter(), app.url(&format!("/api/v1/polls/{slug}"))).await;
     let ids: Vec<&str> = public["options"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["tpu", "mi300", "h100", "something-else"], "reordered at once for readers");

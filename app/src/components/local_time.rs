@@ -1,0 +1,86 @@
+//! Times in the reader's or editor's own time zone. The server renders UTC; once the page
+//! is hydrated the browser rewrites it in local time.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+#[component]
+pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
+    let text = RwSignal::new(super::format_time(at));
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        text.set(browser::display(at));
+    });
+    view! { <time datetime=at.to_rfc3339()>{text}</time> }
+}
+
+/// `datetime-local` input text for `at`: UTC on the server, local time in the browser.
+pub fn input_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M").to_string()
+}
+
+#[cfg(feature = "hydrate")]
+pub mod browser {
+    use chrono::{DateTime, NaiveDateTime, Utc};
+    use chrono::{Datelike, Timelike};
+    use wasm_bindgen::JsValue;
+
+    fn date(at: DateTime<Utc>) -> js_sys::Date {
+        js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64))
+    }
+
+    pub fn input_time(at: DateTime<Utc>) -> String {
+        let d = date(at);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            d.get_full_year(),
+            d.get_month() + 1,
+            d.get_date(),
+            d.get_hours(),
+            d.get_minutes()
+        )
+    }
+
+    /// The UTC instant of a `datetime-local` value read in the browser's time zone.
+    pub fn from_input(local: &str) -> Option<DateTime<Utc>> {
+        let t = NaiveDateTime::parse_from_str(local.trim(), "%Y-%m-%dT%H:%M").ok()?;
+        let d = js_sys::Date::new_with_year_month_day_hr_min(
+            t.year() as u32,
+            t.month0() as i32,
+            t.day() as i32,
+            t.hour() as i32,
+            t.minute() as i32,
+        );
+        let ms = d.get_time();
+        if ms.is_nan() {
+            None
+        } else {
+            DateTime::from_timestamp_millis(ms as i64)
+        }
+    }
+
+    pub fn display(at: DateTime<Utc>) -> String {
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let d = date(at);
+        format!(
+            "{} {} {}, {:02}:{:02}",
+            d.get_date(),
+            MONTHS[(d.get_month() as usize).min(11)],
+            d.get_full_year(),
+            d.get_hours(),
+            d.get_minutes()
+        )
+    }
+
+    /// The browser's time zone, as `Europe/London (UTC+00:00)`.
+    pub fn zone() -> String {
+        let offset = -(js_sys::Date::new_0().get_timezone_offset() as i64);
+        let sign = if offset < 0 { '-' } else { '+' };
+        let utc = format!("UTC{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60);
+        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        match js_sys::Reflect::get(&options, &JsValue::from_str("timeZone")).ok().and_then(|v| v.as_string()) {
+            Some(name) => format!("{name} ({utc})"),
+            None => utc,
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! One poll's results as they come in: counts and percents, votes per hour, where votes
+//! came from, and the readers' comments with hide/restore. Refreshes itself while open.
+
+use super::{editor_page, loading, Csrf, StageBadge, Times};
+use crate::api::editor::{load_dashboard, EditorPage};
+use crate::components::{LocalTime, ResultsBars};
+use crate::domain::{AppError, CommentView, Dashboard, EditorIdentity, Stage, TimelinePoint, Transition};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+const REFRESH_SECONDS: u64 = 2;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let dashboard = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => load_dashboard(id).await,
+            None => Err(AppError::PollNotFound),
+        }
+    });
+    // Live counts: reload while the poll can still take votes.
+    Effect::new(move |_| {
+        let live = move || {
+            dashboard.get_untracked().and_then(Result::ok).is_some_and(|d: EditorPage<Dashboard>| {
+                matches!(d.data.poll.stage, Stage::Open | Stage::Scheduled)
+            })
+        };
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if live() {
+                    dashboard.refetch();
+                }
+            },
+            std::time::Duration::from_secs(REFRESH_SECONDS),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <Title text="Results · Editor"/>
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                editor_page(dashboard.await, |me, dashboard| view! { <DashboardView me dashboard/> }.into_any())
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
+    let Dashboard { poll, results, timeline, sources, comments } = dashboard;
+    let id = poll.id;
+    let view_ = poll.poll.clone();
+    let editable = matches!(poll.stage, Stage::Draft | Stage::Scheduled | Stage::Open);
+    let actions = Transition::ALL.into_iter().filter(|t| t.applies_to(poll.stage)).collect::<Vec<_>>();
+    let export = |file: &str| format!("/editor/polls/{id}/export/{file}");
+    view! {
+        <Title text=format!("{} · Results", view_.question)/>
+        <div class="page-head">
+            <h1>{view_.question.clone()}</h1>
+            <StageBadge stage=poll.stage/>
+        </div>
+        <p class="poll-meta">
+            <Times opens=view_.opens_at closes=view_.closes_at/>
+            " · "
+            {if poll.stage == Stage::Draft {
+                view! { <span>{format!("/polls/{}", view_.slug)}</span> }.into_any()
+            } else {
+                view! { <a href=format!("/polls/{}", view_.slug)>{format!("/polls/{}", view_.slug)}</a> }.into_any()
+            }}
+        </p>
+        <div class="actions">
+            {actions.into_iter().map(|t| view! {
+                <form method="post" action=format!("/editor/polls/{id}/actions/{}", t.name()) class="inline">
+                    <Csrf me=me.clone()/>
+                    <button type="submit" class=if t == Transition::CloseNow { "danger" } else { "primary" }>{t.label()}</button>
+                </form>
+            }).collect_view()}
+            {editable.then(|| view! { <A href=format!("/editor/polls/{id}/edit") attr:class="button secondary">"Edit"</A> })}
+            <form method="post" action=format!("/editor/polls/{id}/actions/duplicate") class="inline">
+                <Csrf me=me.clone()/>
+                <button type="submit" class="secondary">"Duplicate as next week's draft"</button>
+            </form>
+        </div>
+
+        <section class="dashboard-grid">
+            <div class="panel">
+                <h2>"Results"</h2>
+                <p class="big-number" aria-live="polite"><span id="total-votes">{poll.total_votes}</span>
+                    {if poll.total_votes == 1 { " vote" } else { " votes" }}</p>
+                <ResultsBars results/>
+                <p class="exports">"Export: "
+                    <a href=export("results.csv") download rel="external">"results (CSV)"</a>" · "
+                    <a href=export("comments.csv") download rel="external">"comments (CSV)"</a>" · "
+                    <a href=export("poll.json") download rel="external">"everything (JSON)"</a>
+                </p>
+            </div>
+            <div class="panel">
+                <h2>"Votes over time"</h2>
+                <Timeline points=timeline/>
+                <h2>"Where votes came from"</h2>
+                {if sources.is_empty() {
+                    view! { <p class="muted">"No votes yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="data">
+                            <thead><tr><th scope="col">"Source"</th><th scope="col" class="num">"Votes"</th></tr></thead>
+                            <tbody>{sources.into_iter().map(|s| view! {
+                                <tr><td>{s.source}</td><td class="num">{s.votes}</td></tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </div>
+        </section>
+
+        <section class="panel" id="comments">
+            <h2>{format!("Comments ({})", comments.len())}</h2>
+            <p class="hint">"Hidden comments stay here for editors and are never shown to readers."</p>
+            {if comments.is_empty() {
+                view! { <p class="muted">"No comments yet."</p> }.into_any()
+            } else {
+                view! { <ol class="comments">{comments.into_iter().map(|c| view! { <CommentItem me=me.clone() poll=id comment=c/> }).collect_view()}</ol> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn CommentItem(me: EditorIdentity, poll: i64, comment: CommentView) -> impl IntoView {
+    let CommentView { id, body, hidden, at, choices } = comment;
+    view! {
+        <li class="comment-item" class:hidden-comment=hidden id=format!("comment-{id}")>
+            <p class="comment-body">{body}</p>
+            <p class="muted">
+                {choices.join(", ")}" · "<LocalTime at/>
+                {hidden.then(|| view! { " · " <strong>"hidden"</strong> })}
+            </p>
+            <form method="post" action=format!("/editor/polls/{poll}/comments/{id}") class="inline">
+                <Csrf me/>
+                <input type="hidden" name="hidden" value=if hidden { "false" } else { "true" }/>
+                <button type="submit" class="link">{if hidden { "Restore" } else { "Hide" }}</button>
+            </form>
+        </li>
+    }
+}
+
+/// Votes per hour as bars; the figures are in the caption and each bar's title.
+#[component]
+fn Timeline(points: Vec<TimelinePoint>) -> impl IntoView {
+    if points.is_empty() {
+        return view! { <p class="muted">"No votes yet."</p> }.into_any();
+    }
+    let peak = points.iter().map(|p| p.votes).max().unwrap_or(1).max(1);
+    let busiest = points.iter().max_by_key(|p| p.votes).map(|p| crate::components::format_time(p.hour));
+    let (width, height) = (600.0, 120.0);
+    let bar = width / points.len() as f64;
+    let summary = format!(
+        "{} hours with votes; the busiest hour had {peak} (from {}).",
+        points.len(),
+        busiest.unwrap_or_default()
+    );
+    view! {
+        <figure class="timeline">
+            <svg viewBox=format!("0 0 {width} {height}") role="img" aria-label=summary.clone() preserveAspectRatio="none">
+                {points.into_iter().enumerate().map(|(i, p)| {
+                    let h = height * p.votes as f64 / peak as f64;
+                    view! {
+                        <rect x=format!("{:.2}", i as f64 * bar) y=format!("{:.2}", height - h)
+                            width=format!("{:.2}", (bar * 0.85).max(1.0)) height=format!("{h:.2}")>
+                            <title>{format!("{}: {} votes", crate::components::format_time(p.hour), p.votes)}</title>
+                        </rect>
+                    }
+                }).collect_view()}
+            </svg>
+            <figcaption class="muted">{summary}</figcaption>
+        </figure>
+    }
+    .into_any()
+}

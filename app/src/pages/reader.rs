@@ -1,0 +1,142 @@
+//! Readers' pages. Each loads its data through a server function and hands it to the
+//! shared components.
+
+use crate::api::{load_archive, load_home, load_poll, ArchiveEntry};
+use crate::components::{format_time, winner_sentence, PollCard, ResultsBars};
+use crate::domain::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let home = Resource::new(|| (), |_| load_home());
+    view! {
+        <Title text=""/>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match home.await {
+                    Err(e) => view! { <Problem error=e/> }.into_any(),
+                    Ok(home) => view! {
+                        {match home.featured {
+                            Some(page) => view! { <PollCard page featured=true/> }.into_any(),
+                            None => view! {
+                                <section class="poll-card">
+                                    <h2>"No poll is open right now"</h2>
+                                    <p>"A new poll opens with every issue of the newsletter. Meanwhile, see how earlier polls turned out."</p>
+                                </section>
+                            }.into_any(),
+                        }}
+                        {(!home.also_open.is_empty()).then(|| view! {
+                            <section class="also-open">
+                                <h2>"Also open"</h2>
+                                <ul class="poll-list">
+                                    {home.also_open.into_iter().map(|p| view! {
+                                        <li><a href=format!("/polls/{}", p.slug)>{p.question}</a></li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
+                        {home.latest_results.map(|entry| view! {
+                            <section class="latest">
+                                <h2>"Last time on The Results Show"</h2>
+                                <ArchiveItem entry/>
+                                <p><a href="/archive">"All past polls →"</a></p>
+                            </section>
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn PollPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let poll = Resource::new(slug, load_poll);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match poll.await {
+                    Ok(page) => view! {
+                        <Title text=page.poll.question.clone()/>
+                        <PollCard page/>
+                        <p class="back"><a href="/archive">"Past polls and their results →"</a></p>
+                    }.into_any(),
+                    Err(AppError::PollNotFound) => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <Problem error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ArchivePage() -> impl IntoView {
+    let archive = Resource::new(|| (), |_| load_archive());
+    view! {
+        <Title text="The Results Show"/>
+        <h1>"The Results Show"</h1>
+        <p class="lede">"Every closed poll, and how it turned out."</p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match archive.await {
+                    Err(e) => view! { <Problem error=e/> }.into_any(),
+                    Ok(entries) if entries.is_empty() => view! { <p>"No poll has closed yet."</p> }.into_any(),
+                    Ok(entries) => view! {
+                        <ol class="archive">
+                            {entries.into_iter().map(|entry| view! { <li><ArchiveItem entry/></li> }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ArchiveItem(entry: ArchiveEntry) -> impl IntoView {
+    let ArchiveEntry { poll, results } = entry;
+    view! {
+        <article class="archive-item">
+            <h3><a href=format!("/polls/{}", poll.slug)>{poll.question}</a></h3>
+            <p class="poll-meta">{format!("Closed {}", format_time(poll.closes_at))}</p>
+            {match results {
+                Some(results) => view! {
+                    <p class="winner">{winner_sentence(&results)}</p>
+                    <ResultsBars results/>
+                }.into_any(),
+                None => view! { <p class="muted">"Results not published."</p> }.into_any(),
+            }}
+        </article>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <section class="problem">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. The poll may have been moved, or the link mistyped."</p>
+            <p><a href="/">"Go to this week's poll"</a>" · "<a href="/archive">"See past results"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub(crate) fn Problem(error: AppError) -> impl IntoView {
+    view! {
+        <section class="problem" role="alert">
+            <h1>"Something went wrong"</h1>
+            <p>{error.to_string()}</p>
+            <p><a href="/">"Back to the home page"</a></p>
+        </section>
+    }
+}
