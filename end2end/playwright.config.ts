@@ -2,9 +2,10 @@ import { defineConfig } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fixturePolls } from './tests/fixtures';
+import { EDITOR, fixturePolls } from './tests/fixtures';
 
-// The release build serves a fresh SQLite database with the demo content plus fixture polls.
+// The release build serves a fresh SQLite database with the demo content, fixture polls
+// and one editor account.
 const root = resolve(__dirname, '..');
 const binary = process.env.POLLTELLIGENCE_BIN ?? join(root, 'target/release/polltelligence');
 const port = Number(process.env.E2E_PORT ?? 3107);
@@ -33,7 +34,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `env ${env} sh -c '${binary} demo && ${binary} polls import ${fixtures} && exec ${binary} serve'`,
+    command: `env ${env} sh -c '${binary} demo && ${binary} polls import ${fixtures} && ` +
+      `echo ${EDITOR.password} | ${binary} editor add ${EDITOR.email} && exec ${binary} serve'`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -1,6 +1,9 @@
 //! Polltelligence's Leptos application: the domain rules, the pages, and the server
 //! functions behind them. Built twice: `ssr` for the server, `hydrate` for the browser.
 
+// Views nested in async Suspense blocks are deep types; the default limit (128) is just short.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod domain;

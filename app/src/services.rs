@@ -50,8 +50,13 @@ pub trait EditorService: Send + Sync + 'static {
     async fn transition(&self, by: &EditorIdentity, id: i64, transition: Transition) -> Result<EditorPoll, AppError>;
     /// Next week's draft of poll `id`.
     async fn duplicate(&self, by: &EditorIdentity, id: i64) -> Result<EditorPoll, AppError>;
-    async fn set_comment_hidden(&self, by: &EditorIdentity, poll: i64, comment: i64, hidden: bool)
-        -> Result<(), AppError>;
+    async fn set_comment_hidden(
+        &self,
+        by: &EditorIdentity,
+        poll: i64,
+        comment: i64,
+        hidden: bool,
+    ) -> Result<(), AppError>;
     async fn audit_log(&self) -> Result<Vec<AuditView>, AppError>;
     async fn api_tokens(&self, by: &EditorIdentity) -> Result<Vec<ApiTokenView>, AppError>;
 }

@@ -1,6 +1,9 @@
 // Polls the browser tests vote in, one per test so tests never share a tally.
 const hour = 3600 * 1000;
 
+/** The editor account the test server starts with (the password goes in on stdin). */
+export const EDITOR = { email: 'e2e-editor@example.com', password: 'e2e-correct-horse-battery' };
+
 function openPoll(now: Date, slug: string, question: string, extra: object = {}) {
   return {
     slug,

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 
 /// Demo votes arrive the ways real ones do, so the dashboard has something to show.
-const SOURCES: [VoteSource; 5] = [VoteSource::Web, VoteSource::Email, VoteSource::Web, VoteSource::Embed, VoteSource::Api];
+const SOURCES: [VoteSource; 5] =
+    [VoteSource::Web, VoteSource::Email, VoteSource::Web, VoteSource::Embed, VoteSource::Api];
 const COMMENTS: [&str; 4] = [
     "The valuations already price in a decade of growth.",
     "I hold an index fund, which is mostly the same five companies anyway.",

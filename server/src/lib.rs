@@ -57,7 +57,8 @@ impl Application {
         let metrics = Arc::new(metrics::Metrics::default());
         let polls =
             Arc::new(Polls::new(store.clone(), clock.clone(), RateLimiter::new(config.rate_limit), metrics.clone()));
-        let auth = Arc::new(Auth::new(store.clone(), clock.clone()).await.map_err(|e| StartError::Auth(e.to_string()))?);
+        let auth =
+            Arc::new(Auth::new(store.clone(), clock.clone()).await.map_err(|e| StartError::Auth(e.to_string()))?);
         let authoring = Arc::new(Authoring::new(store.clone(), clock, polls.clone(), auth.clone()));
         let listener = TcpListener::bind(config.site_addr)
             .await

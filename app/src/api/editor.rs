@@ -28,10 +28,11 @@ pub async fn load_editor_poll(id: i64) -> Result<EditorPage<EditorPoll>, AppErro
     Ok(EditorPage { me, data })
 }
 
+/// A blank draft for the new-poll form; made on the server, whose clock the browser lacks.
 #[server(prefix = "/rpc", endpoint = "editor/new", input = GetUrl)]
-pub async fn load_editor_me() -> Result<EditorPage<()>, AppError> {
+pub async fn load_new_draft() -> Result<EditorPage<PollDraft>, AppError> {
     let (_, me) = ssr::context().await?;
-    Ok(EditorPage { me, data: () })
+    Ok(EditorPage { me, data: PollDraft::blank(chrono::Utc::now()) })
 }
 
 #[server(prefix = "/rpc", endpoint = "editor/dashboard", input = GetUrl)]

@@ -77,7 +77,8 @@ pub mod browser {
         let offset = -(js_sys::Date::new_0().get_timezone_offset() as i64);
         let sign = if offset < 0 { '-' } else { '+' };
         let utc = format!("UTC{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60);
-        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
         match js_sys::Reflect::get(&options, &JsValue::from_str("timeZone")).ok().and_then(|v| v.as_string()) {
             Some(name) => format!("{name} ({utc})"),
             None => utc,

@@ -163,6 +163,26 @@ impl PollDraft {
         poll.validate().map(|()| poll).map_err(|e| format!("The poll is not valid: {e}."))
     }
 
+    /// A new poll's starting point: opens tomorrow at 09:00 UTC and runs a week, as
+    /// newsletter polls usually do.
+    pub fn blank(now: DateTime<Utc>) -> Self {
+        let tomorrow = (now + Duration::days(1)).date_naive();
+        let opens = tomorrow.and_hms_opt(9, 0, 0).expect("09:00 exists").and_utc();
+        PollDraft {
+            question: String::new(),
+            slug: None,
+            kind: single(),
+            max_choices: 1,
+            options: Vec::new(),
+            allow_comment: true,
+            allow_vote_change: false,
+            results_visibility: ResultsVisibility::AfterVote,
+            opens_at: opens,
+            closes_at: opens + Duration::days(7),
+            version: None,
+        }
+    }
+
     /// The draft that reproduces a stored poll, for the edit form.
     pub fn of(poll: &PollView, version: i64) -> Self {
         PollDraft {
@@ -332,7 +352,10 @@ impl Poll {
     pub fn check_edit(&self, next: &NewPoll, votes: u64, now: DateTime<Utc>) -> Result<(), String> {
         let stage = self.stage_at(now);
         if matches!(stage, Stage::Closed | Stage::Archived) {
-            return Err(format!("This poll is {}; its results are final and it can no longer be edited.", stage.name()));
+            return Err(format!(
+                "This poll is {}; its results are final and it can no longer be edited.",
+                stage.name()
+            ));
         }
         if votes > 0 {
             for option in &self.options {
@@ -435,10 +458,7 @@ mod tests {
             slug: None,
             kind: "single".into(),
             max_choices: 1,
-            options: ["Yes", "No", "Not sure"]
-                .iter()
-                .map(|l| DraftOption { id: None, label: (*l).into() })
-                .collect(),
+            options: ["Yes", "No", "Not sure"].iter().map(|l| DraftOption { id: None, label: (*l).into() }).collect(),
             allow_comment: true,
             allow_vote_change: false,
             results_visibility: ResultsVisibility::Always,
@@ -476,7 +496,8 @@ mod tests {
 
     #[test]
     fn drafts_refuse_bad_input_with_a_reason() {
-        let cases: Vec<(Box<dyn Fn(&mut PollDraft)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut PollDraft)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|d| d.question = "  ".into()), "question is empty"),
             (Box::new(|d| d.question = "q".repeat(301)), "longer than 300"),
             (Box::new(|d| d.options.truncate(1)), "at least two"),
@@ -484,9 +505,7 @@ mod tests {
             (Box::new(|d| d.options[1].label = " yes ".into()), "appears twice"),
             (Box::new(|d| d.options[0].label = "x".repeat(201)), "longer than 200"),
             (
-                Box::new(|d| {
-                    d.options = (0..21).map(|i| DraftOption { id: None, label: format!("O{i}") }).collect()
-                }),
+                Box::new(|d| d.options = (0..21).map(|i| DraftOption { id: None, label: format!("O{i}") }).collect()),
                 "at most 20",
             ),
             (Box::new(|d| d.closes_at = d.opens_at), "close after it opens"),
@@ -507,6 +526,13 @@ mod tests {
             let error = built(&d).unwrap_err();
             assert!(error.contains(expected), "expected {expected:?} in {error:?}");
         }
+    }
+
+    #[test]
+    fn a_blank_draft_opens_tomorrow_morning_for_a_week() {
+        let blank = PollDraft::blank(at(7, 15));
+        assert_eq!((blank.opens_at, blank.closes_at), (at(8, 9), at(15, 9)));
+        assert!(blank.question.is_empty() && blank.options.is_empty());
     }
 
     #[test]

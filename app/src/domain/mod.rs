@@ -4,8 +4,8 @@
 mod authoring;
 mod ballot;
 mod editor;
-mod export;
 mod error;
+mod export;
 mod names;
 mod poll;
 mod results;

@@ -141,7 +141,9 @@ pub enum VoteOutcome {
     /// The voter had already voted in this poll; their stored choices are returned.
     AlreadyVoted(Vec<OptionKey>),
     /// The poll allows changes and the voter's earlier choices (option ids) were replaced.
-    Changed { previous: Vec<i64> },
+    Changed {
+        previous: Vec<i64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

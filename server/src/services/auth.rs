@@ -161,13 +161,19 @@ impl Auth {
             )));
         }
         let token = format!("{API_TOKEN_PREFIX}{}", random_token());
-        let audit = NewAudit { editor: by.id, action: "created_api_token", detail: name.to_owned(), at: self.clock.now() };
+        let audit =
+            NewAudit { editor: by.id, action: "created_api_token", detail: name.to_owned(), at: self.clock.now() };
         self.store.insert_api_token(by.id, name, &token_hash(&token), &audit).await.map_err(internal)?;
         Ok(token)
     }
 
     pub async fn revoke_api_token(&self, by: &EditorIdentity, id: i64) -> Result<(), AppError> {
-        let audit = NewAudit { editor: by.id, action: "revoked_api_token", detail: format!("token {id}"), at: self.clock.now() };
+        let audit = NewAudit {
+            editor: by.id,
+            action: "revoked_api_token",
+            detail: format!("token {id}"),
+            at: self.clock.now(),
+        };
         match self.store.revoke_api_token(by.id, id, &audit).await.map_err(internal)? {
             true => Ok(()),
             false => Err(AppError::NotFound),

@@ -55,7 +55,13 @@ impl Authoring {
         Err(AppError::SlugTaken(base.to_string()))
     }
 
-    async fn insert(&self, by: &EditorIdentity, poll: NewPoll, action: &'static str, detail: String) -> Result<EditorPoll, AppError> {
+    async fn insert(
+        &self,
+        by: &EditorIdentity,
+        poll: NewPoll,
+        action: &'static str,
+        detail: String,
+    ) -> Result<EditorPoll, AppError> {
         let audit = NewAudit { editor: by.id, action, detail, at: self.clock.now() };
         let id = self.store.create_poll(&poll, &audit).await.map_err(|e| store_error(e, &poll))?;
         self.editor_poll(&self.stored(id.0).await?).await
@@ -168,9 +174,9 @@ impl EditorService for Authoring {
     }
 
     async fn update_poll(&self, by: &EditorIdentity, id: i64, draft: PollDraft) -> Result<EditorPoll, AppError> {
-        let version = draft.version.ok_or_else(|| {
-            AppError::InvalidPoll("Say which version of the poll you edited (\"version\").".into())
-        })?;
+        let version = draft
+            .version
+            .ok_or_else(|| AppError::InvalidPoll("Say which version of the poll you edited (\"version\").".into()))?;
         let current = self.stored(id).await?;
         if current.version != version {
             return Err(AppError::StaleEdit);

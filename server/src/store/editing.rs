@@ -37,8 +37,12 @@ pub struct StoredComment {
 #[async_trait::async_trait]
 pub trait EditorStore: Send + Sync {
     /// Fails with `Conflict` when the email is taken.
-    async fn insert_editor(&self, email: &Email, password_hash: &str, at: DateTime<Utc>)
-        -> Result<EditorId, StoreError>;
+    async fn insert_editor(
+        &self,
+        email: &Email,
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<EditorId, StoreError>;
     async fn editor_credentials(&self, email: &Email) -> Result<Option<(EditorId, String)>, StoreError>;
     async fn insert_session(
         &self,
@@ -73,8 +77,7 @@ pub trait EditorStore: Send + Sync {
     async fn create_poll(&self, poll: &NewPoll, audit: &NewAudit) -> Result<PollId, StoreError>;
     /// Replaces the poll if it is still at `version`, else `Stale`. Options are matched by
     /// key: kept ones are relabelled and reordered, new ones added, missing ones removed.
-    async fn update_poll(&self, id: PollId, version: i64, poll: &NewPoll, audit: &NewAudit)
-        -> Result<(), StoreError>;
+    async fn update_poll(&self, id: PollId, version: i64, poll: &NewPoll, audit: &NewAudit) -> Result<(), StoreError>;
     async fn vote_sources(&self, poll: PollId) -> Result<Vec<(String, u64)>, StoreError>;
     /// Votes per hour, oldest first.
     async fn vote_timeline(&self, poll: PollId) -> Result<Vec<(DateTime<Utc>, u64)>, StoreError>;
@@ -114,8 +117,7 @@ pub(super) mod sql {
         allow_comment = $7, allow_vote_change = $8, results_visibility = $9, publication = $10, opens_at = $11, \
         closes_at = $12, updated_at = $13, version = version + 1 WHERE id = $1 AND version = $2";
     pub const PARK_OPTIONS: &str = "UPDATE poll_options SET position = -1 - position WHERE poll_id = $1";
-    pub const MOVE_OPTION: &str =
-        "UPDATE poll_options SET label = $3, position = $4 WHERE poll_id = $1 AND key = $2";
+    pub const MOVE_OPTION: &str = "UPDATE poll_options SET label = $3, position = $4 WHERE poll_id = $1 AND key = $2";
     pub const DROP_PARKED_OPTIONS: &str = "DELETE FROM poll_options WHERE poll_id = $1 AND position < 0";
     pub const SOURCES: &str =
         "SELECT source, COUNT(*) FROM votes WHERE poll_id = $1 GROUP BY source ORDER BY COUNT(*) DESC, source";
@@ -186,10 +188,8 @@ macro_rules! editor_store {
                 token_hash: &str,
             ) -> Result<Option<super::editing::StoredSession>, super::StoreError> {
                 type Row = (i64, String, String, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>);
-                let row: Option<Row> = sqlx::query_as(super::editing::sql::SESSION)
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                let row: Option<Row> =
+                    sqlx::query_as(super::editing::sql::SESSION).bind(token_hash).fetch_optional(&self.pool).await?;
                 row.map(|(editor, email, csrf, created_at, last_seen_at)| {
                     Ok(super::editing::StoredSession {
                         editor: app::domain::EditorId(editor),
@@ -373,10 +373,7 @@ macro_rules! editor_store {
                 Ok(())
             }
 
-            async fn vote_sources(
-                &self,
-                poll: app::domain::PollId,
-            ) -> Result<Vec<(String, u64)>, super::StoreError> {
+            async fn vote_sources(&self, poll: app::domain::PollId) -> Result<Vec<(String, u64)>, super::StoreError> {
                 let rows: Vec<(String, i64)> =
                     sqlx::query_as(super::editing::sql::SOURCES).bind(poll.0).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|(source, n)| (source, n.max(0) as u64)).collect())

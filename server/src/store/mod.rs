@@ -144,8 +144,7 @@ mod sql {
         allow_vote_change, results_visibility, publication, opens_at, closes_at, created_at) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
     pub const INSERT_OPTION: &str = "INSERT INTO poll_options (poll_id, key, label, position) VALUES ($1, $2, $3, $4)";
-    pub const ALL_OPTIONS: &str =
-        "SELECT id, poll_id, key, label FROM poll_options ORDER BY poll_id, position";
+    pub const ALL_OPTIONS: &str = "SELECT id, poll_id, key, label FROM poll_options ORDER BY poll_id, position";
     pub const OPTIONS_OF: &str =
         "SELECT id, poll_id, key, label FROM poll_options WHERE poll_id = $1 ORDER BY position";
     pub const TOTAL_VOTES: &str = "SELECT COUNT(*) FROM votes WHERE poll_id = $1";

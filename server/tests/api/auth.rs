@@ -149,9 +149,8 @@ async fn every_editor_route_refuses_strangers_and_forgeries(backend: Backend) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let revoked = editor.api_token("revoked").await;
     let (_, tokens) = get_json(&editor.client, app.url("/rpc/editor/tokens")).await;
-    let revoked_id = tokens["data"].as_array().unwrap().iter().find(|t| t["name"] == "revoked").unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let revoked_id =
+        tokens["data"].as_array().unwrap().iter().find(|t| t["name"] == "revoked").unwrap()["id"].as_i64().unwrap();
     let response = editor.post_form(&format!("/editor/tokens/{revoked_id}/revoke"), &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 
@@ -159,8 +158,12 @@ async fn every_editor_route_refuses_strangers_and_forgeries(backend: Backend) {
     let own = Some(app.base.as_str());
     for route in routes(poll) {
         assert_refused(send(&app, &route, None, None, None, None).await, &route, "unauthorized").await;
-        assert_refused(send(&app, &route, Some(&gone.session), None, Some(&gone.csrf), own).await, &route, "unauthorized")
-            .await;
+        assert_refused(
+            send(&app, &route, Some(&gone.session), None, Some(&gone.csrf), own).await,
+            &route,
+            "unauthorized",
+        )
+        .await;
         assert_refused(send(&app, &route, Some("forged"), None, None, own).await, &route, "unauthorized").await;
         if route.token {
             assert_refused(send(&app, &route, None, Some(&revoked), None, None).await, &route, "unauthorized").await;

@@ -70,8 +70,9 @@ async fn a_poll_goes_from_draft_to_archived_on_the_clock(backend: Backend) {
     let token = editor.api_token("lifecycle").await;
     let reader = voter();
     let opens = start + Duration::days(1);
-    let poll = create(&app, &token, draft("Do you own any AI stocks?", &["Yes", "No"], opens, opens + Duration::days(7)))
-        .await;
+    let poll =
+        create(&app, &token, draft("Do you own any AI stocks?", &["Yes", "No"], opens, opens + Duration::days(7)))
+            .await;
     assert_eq!((poll["stage"].as_str(), poll["version"].as_i64()), (Some("draft"), Some(1)));
     let slug = poll["poll"]["slug"].as_str().unwrap().to_owned();
     assert_eq!(slug, "do-you-own-any-ai-stocks");
@@ -127,12 +128,19 @@ async fn edits_that_change_what_readers_voted_for_are_refused(backend: Backend) 
     let slug = poll["poll"]["slug"].as_str().unwrap();
     assert_eq!(vote(&voter(), &app, slug, choices(&["h100"])).await.0, StatusCode::CREATED);
 
-    let (status, body) = put(&app, &token, &poll, edited(&poll, |b| b["options"][0]["label"] = json!("Nvidia H100"))).await;
+    let (status, body) =
+        put(&app, &token, &poll, edited(&poll, |b| b["options"][0]["label"] = json!("Nvidia H100"))).await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "edit_refused"));
     assert!(body["error"]["message"].as_str().unwrap().contains("cannot be reworded"));
-    let (status, body) = put(&app, &token, &poll, edited(&poll, |b| {
-        b["options"].as_array_mut().unwrap().remove(0);
-    })).await;
+    let (status, body) = put(
+        &app,
+        &token,
+        &poll,
+        edited(&poll, |b| {
+            b["options"].as_array_mut().unwrap().remove(0);
+        }),
+    )
+    .await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "edit_refused"));
     assert!(body["error"]["message"].as_str().unwrap().contains("cannot be removed"));
 
@@ -165,7 +173,8 @@ async fn a_second_editor_is_told_of_a_stale_edit(backend: Backend) {
     let path = format!("/api/v1/editor/polls/{}", poll["id"]);
     let (status, _) = first.send_json(Method::PUT, &path, &edited(&poll, |b| b["question"] = json!("First?"))).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = second.send_json(Method::PUT, &path, &edited(&poll, |b| b["question"] = json!("Second?"))).await;
+    let (status, body) =
+        second.send_json(Method::PUT, &path, &edited(&poll, |b| b["question"] = json!("Second?"))).await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "stale_edit"));
     let (_, stored) = api_call(&app, &token, Method::GET, &format!("/polls/{}", poll["id"]), None).await;
     assert_eq!(stored["poll"]["question"], "First?");
@@ -197,23 +206,35 @@ async fn bad_drafts_are_refused_and_nothing_is_saved(backend: Backend) {
     ];
     for (body, status, code) in cases {
         let (got, answer) = api_call(&app, &token, Method::POST, "/polls", Some(body.clone())).await;
-        assert_eq!((got.as_u16(), error_code(&answer)), (status, code), "{}", &body.to_string()[..80.min(body.to_string().len())]);
+        assert_eq!(
+            (got.as_u16(), error_code(&answer)),
+            (status, code),
+            "{}",
+            &body.to_string()[..80.min(body.to_string().len())]
+        );
         assert!(answer["error"]["message"].as_str().unwrap().len() > 10);
     }
     let (_, polls) = api_call(&app, &token, Method::GET, "/polls", None).await;
     assert_eq!(polls["polls"], json!([]), "nothing half-saved");
 
     let poll = create(&app, &token, with(&|b| b["slug"] = json!("fine"))).await;
-    let (status, body) = api_call(&app, &token, Method::POST, "/polls", Some(with(&|b| b["slug"] = json!("fine")))).await;
+    let (status, body) =
+        api_call(&app, &token, Method::POST, "/polls", Some(with(&|b| b["slug"] = json!("fine")))).await;
     assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "slug_taken"));
     let second = create(&app, &token, good.clone()).await;
     assert_eq!(second["poll"]["slug"], "a-fine-question");
     let third = create(&app, &token, good.clone()).await;
     assert_eq!(third["poll"]["slug"], "a-fine-question-2", "made slugs stay unique");
 
-    let (status, body) = put(&app, &token, &poll, edited(&poll, |b| {
-        b.as_object_mut().unwrap().remove("version");
-    })).await;
+    let (status, body) = put(
+        &app,
+        &token,
+        &poll,
+        edited(&poll, |b| {
+            b.as_object_mut().unwrap().remove("version");
+        }),
+    )
+    .await;
     assert_eq!((status, error_code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_poll"));
     for path in ["/polls/999999", "/polls/999999/results", "/polls/not-a-number"] {
         let (status, body) = api_call(&app, &token, Method::GET, path, None).await;
@@ -246,7 +267,8 @@ async fn the_dashboard_shows_sources_comments_and_exports(backend: Backend) {
         .unwrap();
     assert_eq!(page_vote.status(), StatusCode::SEE_OTHER);
 
-    let (status, dashboard) = api_call(&app, &token, Method::GET, &format!("/polls/{}/results", poll["id"]), None).await;
+    let (status, dashboard) =
+        api_call(&app, &token, Method::GET, &format!("/polls/{}/results", poll["id"]), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(dashboard["results"]["total_votes"], 3);
     assert_eq!(dashboard["sources"], json!([{"source": "API", "votes": 2}, {"source": "Poll page", "votes": 1}]));
@@ -258,13 +280,15 @@ async fn the_dashboard_shows_sources_comments_and_exports(backend: Backend) {
 
     let hide = format!("/editor/polls/{}/comments/{}", poll["id"], bubble["id"]);
     assert_eq!(editor.post_form(&hide, &[("hidden", "true")]).await.status(), StatusCode::SEE_OTHER);
-    let csv = editor.client.get(app.url(&format!("/editor/polls/{}/export/comments.csv", poll["id"]))).send().await.unwrap();
+    let csv =
+        editor.client.get(app.url(&format!("/editor/polls/{}/export/comments.csv", poll["id"]))).send().await.unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     assert!(csv.headers()["content-disposition"].to_str().unwrap().contains(&format!("{slug}-comments.csv")));
     let csv = csv.text().await.unwrap();
     assert!(csv.contains(",No,\"Bubble, \"\"obviously\"\"\",yes\r\n"), "{csv}");
     assert!(csv.contains(",'=cmd|' /C calc'!A0,no\r\n"), "formulas are defused: {csv}");
-    let (_, results) = api_call(&app, &token, Method::GET, &format!("/polls/{}/export?format=csv", poll["id"]), None).await;
+    let (_, results) =
+        api_call(&app, &token, Method::GET, &format!("/polls/{}/export?format=csv", poll["id"]), None).await;
     assert_eq!(
         results.as_str().unwrap(),
         "option_id,label,votes,percent\r\nyes,Yes,1,33.3\r\nno,No,2,66.7\r\ntotal,,3,\r\n"
@@ -280,7 +304,14 @@ async fn the_dashboard_shows_sources_comments_and_exports(backend: Backend) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, json_export) = api_call(&app, &token, Method::GET, &format!("/polls/{}/export", poll["id"]), None).await;
     assert!(json_export["comments"].as_array().unwrap().iter().all(|c| c["hidden"] == false));
-    let (status, _) = api_call(&app, &token, Method::POST, &format!("/polls/{}/comments/999999", poll["id"]), Some(json!({"hidden": true}))).await;
+    let (status, _) = api_call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/polls/{}/comments/999999", poll["id"]),
+        Some(json!({"hidden": true})),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Readers never see comments, hidden or not.
     let (_, public) = get_json(&voter(), app.url(&format!("/api/v1/polls/{slug}/results"))).await;

@@ -140,8 +140,18 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
         "/api/v1/polls/{slug}/results",
         "/healthz",
         "/metrics",
+        "/api/v1/editor/polls",
+        "/api/v1/editor/polls/{id}",
+        "/api/v1/editor/polls/{id}/results",
+        "/api/v1/editor/polls/{id}/export",
+        "/api/v1/editor/polls/{id}/comments/{comment}",
+        "/api/v1/editor/audit",
     ] {
         assert!(doc["paths"][path].is_object(), "OpenAPI documents {path}");
+    }
+    for action in app::domain::Transition::ALL.map(|t| t.name()).into_iter().chain(["duplicate"]) {
+        let path = format!("/api/v1/editor/polls/{{id}}/{action}");
+        assert!(doc["paths"][&path]["post"]["security"].is_array(), "OpenAPI documents {path}");
     }
 }
 

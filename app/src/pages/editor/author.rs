@@ -5,13 +5,13 @@
 //! removed and reordered, and saving happens in place through `save_poll`.
 
 use super::{editor_page, loading, Csrf};
-use crate::api::editor::{load_editor_me, load_editor_poll, SavePoll};
+use crate::api::editor::{load_editor_poll, load_new_draft, SavePoll};
 use crate::components::input_time;
 use crate::domain::{
     AppError, DraftOption, EditorIdentity, EditorPoll, PollDraft, ResultsVisibility, Stage, COMMENT_MAX_CHARS,
     LABEL_MAX_CHARS, QUESTION_MAX_CHARS,
 };
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -22,36 +22,17 @@ const SPARE_ROWS: usize = 2;
 
 #[component]
 pub fn NewPollPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| load_editor_me());
+    let draft = Resource::new(|| (), |_| load_new_draft());
     view! {
         <Title text="New poll · Editor"/>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                editor_page(me.await, |me, ()| view! {
+                editor_page(draft.await, |me, draft| view! {
                     <h1>"New poll"</h1>
-                    <PollEditor me draft=blank_draft(Utc::now()) poll=None/>
+                    <PollEditor me draft poll=None/>
                 }.into_any())
             })}
         </Suspense>
-    }
-}
-
-/// Tomorrow at 09:00 UTC for a week, as newsletter polls usually run.
-fn blank_draft(now: DateTime<Utc>) -> PollDraft {
-    let opens = (now + Duration::days(1)).with_hour(9).and_then(|t| t.with_minute(0)).unwrap_or(now);
-    let opens = opens.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(opens);
-    PollDraft {
-        question: String::new(),
-        slug: None,
-        kind: "single".into(),
-        max_choices: 1,
-        options: Vec::new(),
-        allow_comment: true,
-        allow_vote_change: false,
-        results_visibility: ResultsVisibility::AfterVote,
-        opens_at: opens,
-        closes_at: opens + Duration::days(7),
-        version: None,
     }
 }
 

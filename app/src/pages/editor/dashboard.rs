@@ -1,10 +1,11 @@
 //! One poll's results as they come in: counts and percents, votes per hour, where votes
-//! came from, and the readers' comments with hide/restore. Refreshes itself while open.
+//! came from, and the readers' comments with hide/restore. While the poll can take votes the
+//! figures refresh themselves; the rest of the page stays put, so focus is never lost.
 
 use super::{editor_page, loading, Csrf, StageBadge, Times};
-use crate::api::editor::{load_dashboard, EditorPage};
+use crate::api::editor::load_dashboard;
 use crate::components::{LocalTime, ResultsBars};
-use crate::domain::{AppError, CommentView, Dashboard, EditorIdentity, Stage, TimelinePoint, Transition};
+use crate::domain::{AppError, CommentView, Dashboard, EditorIdentity, SourceCount, Stage, TimelinePoint, Transition};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -22,43 +23,46 @@ pub fn DashboardPage() -> impl IntoView {
             None => Err(AppError::PollNotFound),
         }
     });
-    // Live counts: reload while the poll can still take votes.
-    Effect::new(move |_| {
-        let live = move || {
-            dashboard.get_untracked().and_then(Result::ok).is_some_and(|d: EditorPage<Dashboard>| {
-                matches!(d.data.poll.stage, Stage::Open | Stage::Scheduled)
-            })
-        };
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if live() {
-                    dashboard.refetch();
-                }
-            },
-            std::time::Duration::from_secs(REFRESH_SECONDS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
     view! {
         <Title text="Results · Editor"/>
-        <Transition fallback=loading>
+        <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 editor_page(dashboard.await, |me, dashboard| view! { <DashboardView me dashboard/> }.into_any())
             })}
-        </Transition>
+        </Suspense>
     }
+}
+
+/// Reloads the figures every few seconds while the poll can take votes.
+fn keep_live(id: i64, live: RwSignal<Dashboard>) {
+    Effect::new(move |_| {
+        let refresh = move || {
+            if matches!(live.get_untracked().poll.stage, Stage::Open | Stage::Scheduled) {
+                leptos::task::spawn_local(async move {
+                    if let Ok(page) = load_dashboard(id).await {
+                        live.set(page.data);
+                    }
+                });
+            }
+        };
+        if let Ok(handle) = set_interval_with_handle(refresh, std::time::Duration::from_secs(REFRESH_SECONDS)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
 }
 
 #[component]
 fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
-    let Dashboard { poll, results, timeline, sources, comments } = dashboard;
+    let live = RwSignal::new(dashboard.clone());
+    keep_live(dashboard.poll.id, live);
+    let Dashboard { poll, comments, .. } = dashboard;
+    let comments_shown = comments.len();
     let id = poll.id;
     let view_ = poll.poll.clone();
     let editable = matches!(poll.stage, Stage::Draft | Stage::Scheduled | Stage::Open);
     let actions = Transition::ALL.into_iter().filter(|t| t.applies_to(poll.stage)).collect::<Vec<_>>();
     let export = |file: &str| format!("/editor/polls/{id}/export/{file}");
-    view! {
+    let head = view! {
         <Title text=format!("{} · Results", view_.question)/>
         <div class="page-head">
             <h1>{view_.question.clone()}</h1>
@@ -86,13 +90,18 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
                 <button type="submit" class="secondary">"Duplicate as next week's draft"</button>
             </form>
         </div>
+    }
+    .into_any();
 
+    let figures = view! {
         <section class="dashboard-grid">
             <div class="panel">
                 <h2>"Results"</h2>
-                <p class="big-number" aria-live="polite"><span id="total-votes">{poll.total_votes}</span>
-                    {if poll.total_votes == 1 { " vote" } else { " votes" }}</p>
-                <ResultsBars results/>
+                <p class="big-number" aria-live="polite">{move || {
+                    let total = live.with(|d| d.poll.total_votes);
+                    view! { <span id="total-votes">{total}</span>{if total == 1 { " vote" } else { " votes" }}}
+                }}</p>
+                {move || view! { <ResultsBars results=live.with(|d| d.results.clone())/> }}
                 <p class="exports">"Export: "
                     <a href=export("results.csv") download rel="external">"results (CSV)"</a>" · "
                     <a href=export("comments.csv") download rel="external">"comments (CSV)"</a>" · "
@@ -101,26 +110,21 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
             </div>
             <div class="panel">
                 <h2>"Votes over time"</h2>
-                <Timeline points=timeline/>
+                {move || view! { <Timeline points=live.with(|d| d.timeline.clone())/> }}
                 <h2>"Where votes came from"</h2>
-                {if sources.is_empty() {
-                    view! { <p class="muted">"No votes yet."</p> }.into_any()
-                } else {
-                    view! {
-                        <table class="data">
-                            <thead><tr><th scope="col">"Source"</th><th scope="col" class="num">"Votes"</th></tr></thead>
-                            <tbody>{sources.into_iter().map(|s| view! {
-                                <tr><td>{s.source}</td><td class="num">{s.votes}</td></tr>
-                            }).collect_view()}</tbody>
-                        </table>
-                    }.into_any()
-                }}
+                {move || view! { <Sources sources=live.with(|d| d.sources.clone())/> }}
             </div>
         </section>
+    }
+    .into_any();
 
+    let comments = view! {
         <section class="panel" id="comments">
-            <h2>{format!("Comments ({})", comments.len())}</h2>
-            <p class="hint">"Hidden comments stay here for editors and are never shown to readers."</p>
+            <h2>"Comments"</h2>
+            <p class="hint">{move || {
+                let (now, shown) = (live.with(|d| d.comments.len()), comments_shown);
+                if now > shown { format!("{shown} shown; {} new since this page loaded (reload to see them).", now - shown) } else { format!("{shown} in all.") }
+            }}" Hidden comments stay here for editors and are never shown to readers."</p>
             {if comments.is_empty() {
                 view! { <p class="muted">"No comments yet."</p> }.into_any()
             } else {
@@ -128,6 +132,25 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
             }}
         </section>
     }
+    .into_any();
+
+    view! { {head}{figures}{comments} }
+}
+
+#[component]
+fn Sources(sources: Vec<SourceCount>) -> impl IntoView {
+    if sources.is_empty() {
+        return view! { <p class="muted">"No votes yet."</p> }.into_any();
+    }
+    view! {
+        <table class="data">
+            <thead><tr><th scope="col">"Source"</th><th scope="col" class="num">"Votes"</th></tr></thead>
+            <tbody>{sources.into_iter().map(|s| view! {
+                <tr><td>{s.source}</td><td class="num">{s.votes}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]

@@ -32,7 +32,7 @@ fn EditorBar(me: EditorIdentity) -> impl IntoView {
     let email = me.email.to_string();
     view! {
         <nav class="editor-bar" aria-label="Editor">
-            <A href="/editor">"Polls"</A>
+            <A href="/editor" exact=true>"Polls"</A>
             <A href="/editor/polls/new">"New poll"</A>
             <A href="/editor/audit">"Audit log"</A>
             <A href="/editor/tokens">"API tokens"</A>
@@ -63,6 +63,14 @@ fn editor_page<T: 'static>(
     match loaded {
         Ok(EditorPage { me, data }) => view! { <EditorBar me=me.clone()/>{body(me, data)} }.into_any(),
         Err(AppError::PollNotFound | AppError::NotFound) => view! { <NotFound/> }.into_any(),
+        Err(AppError::Unauthorized) => view! {
+            <section class="problem" role="alert">
+                <h1>"You are signed out"</h1>
+                <p>"Your session has ended. Sign in again to go on."</p>
+                <p><a href="/editor/login" rel="external">"Sign in"</a></p>
+            </section>
+        }
+        .into_any(),
         Err(error) => view! { <Problem error/> }.into_any(),
     }
 }

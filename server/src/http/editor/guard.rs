@@ -4,6 +4,7 @@
 //! - a state-changing request on a session must come from our own pages: `Sec-Fetch-Site`
 //!   and `Origin` must say same-origin, and it must carry the session's CSRF token (header
 //!   `X-CSRF-Token`, or a `csrf` field in the form or JSON body).
+//!
 //! Requests with API tokens carry no ambient credential, so they need no CSRF token.
 
 use super::super::errors::{ApiError, PageError};
@@ -64,9 +65,10 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return true };
     let hosts = [header::HOST.as_str(), "x-forwarded-host"];
-    hosts.iter().filter_map(|h| headers.get(*h)?.to_str().ok()).any(|host| {
-        origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host)
-    })
+    hosts
+        .iter()
+        .filter_map(|h| headers.get(*h)?.to_str().ok())
+        .any(|host| origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host))
 }
 
 fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
@@ -80,9 +82,8 @@ async fn carried_token(request: Request) -> Result<(Option<String>, Request), Ap
         return Ok((Some(token), request));
     }
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_EDITOR_BODY)
-        .await
-        .map_err(|_| AppError::PayloadTooLarge(MAX_EDITOR_BODY))?;
+    let bytes =
+        axum::body::to_bytes(body, MAX_EDITOR_BODY).await.map_err(|_| AppError::PayloadTooLarge(MAX_EDITOR_BODY))?;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = if content_type.starts_with("application/json") {
         serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -151,8 +152,10 @@ pub fn cleared_session_cookie() -> HeaderValue {
 pub fn session_cookie(token: &str, secure: bool) -> Option<HeaderValue> {
     let max_age = crate::services::auth::SESSION_MAX.num_seconds();
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"))
-        .ok()
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
 }
 
 #[cfg(test)]

@@ -77,8 +77,8 @@ async fn login(
     let password = field(&pairs, "password").unwrap_or_default();
     match state.auth.login(email, password, peer.ip()).await {
         Ok(session) => {
-            let secure = state.secure_cookies
-                || headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
+            let secure =
+                state.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
             let mut response = see_other(&next);
             if let Some(cookie) = session_cookie(&session.token, secure) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -92,7 +92,11 @@ async fn login(
     }
 }
 
-async fn logout(State(state): State<AppState>, Extension(by): Extension<EditorIdentity>, headers: HeaderMap) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(token) = session_token(&headers) {
         if let Err(error) = state.auth.logout(token, &by).await {
             return PageError { error, back: "/editor".into() }.into_response();
@@ -193,7 +197,9 @@ async fn act(
     };
     let back = format!("/editor/polls/{id}");
     let done = match (action.as_str(), Transition::parse(&action)) {
-        ("duplicate", _) => state.authoring.duplicate(&by, id).await.map(|copy| format!("/editor/polls/{}/edit", copy.id)),
+        ("duplicate", _) => {
+            state.authoring.duplicate(&by, id).await.map(|copy| format!("/editor/polls/{}/edit", copy.id))
+        }
         (_, Some(transition)) => state.authoring.transition(&by, id, transition).await.map(|_| back.clone()),
         (_, None) => Err(AppError::NotFound),
     };
@@ -234,10 +240,7 @@ fn download(dashboard: &Dashboard, file: &str) -> Result<Response, AppError> {
     let (body, content_type) = match file {
         "results.csv" => (results_csv(&dashboard.results), "text/csv; charset=utf-8"),
         "comments.csv" => (comments_csv(&dashboard.comments), "text/csv; charset=utf-8"),
-        "poll.json" => (
-            serde_json::to_string_pretty(dashboard).map_err(|_| AppError::Internal)?,
-            "application/json",
-        ),
+        "poll.json" => (serde_json::to_string_pretty(dashboard).map_err(|_| AppError::Internal)?, "application/json"),
         _ => return Err(AppError::NotFound),
     };
     let disposition = format!("attachment; filename=\"{slug}-{file}\"");
