@@ -31,5 +31,6 @@ export function fixturePolls(now: Date) {
     openPoll(now, 'e2e-keyboard-multi', 'Which can you pick with the keyboard? Up to two.',
       { kind: 'multiple', max_choices: 2, allow_comment: false }),
     openPoll(now, 'e2e-markup', 'Is <script>window.__pwned = true</script> <b>safe</b>?'),
+    openPoll(now, 'e2e-change', 'May you change your mind?', { allow_vote_change: true }),
   ];
 }

@@ -146,3 +146,18 @@ test('a multiple-choice group is one tab stop, arrows move within it', async ({ 
   await page.keyboard.press('Enter');
   await expect(page.getByRole('status')).toHaveText('Thanks! Your vote for No, Maybe is in.');
 });
+
+test('where the poll allows it, a reader changes their vote', async ({ page }) => {
+  await voteInPage(page, 'e2e-change', 'Yes');
+  const before = await totalOf(page, 'e2e-change');
+  await page.reload();
+  await expect(page.getByText('You voted: Yes.')).toBeVisible();
+  await page.getByText('Change your vote').click();
+  await expect(page.getByLabel('Yes')).toBeChecked();
+  await page.getByLabel('No').check();
+  await page.getByRole('button', { name: 'Change vote' }).click();
+  await expect(page.getByRole('status')).toHaveText('Changed: your vote is now No.');
+  expect(await totalOf(page, 'e2e-change')).toBe(before);
+  const results = await (await page.request.get('/api/v1/polls/e2e-change/results')).json();
+  expect(results.options.map((o: { votes: number }) => o.votes)).toEqual([0, 1, 0]);
+});

@@ -46,8 +46,19 @@ fn Body(page: PollPage, vote: ServerAction<CastVote>, heading_id: String) -> imp
     let PollPage { poll, my_vote, results } = page;
     if let Some(mine) = my_vote {
         let note = format!("You voted: {}.", labels_of(&poll, &mine));
+        let may_change = poll.allow_vote_change && poll.status == PollStatus::Open;
+        let change = may_change.then(|| {
+            let (poll, mine) = (poll.clone(), mine.clone());
+            view! {
+                <details class="change-vote">
+                    <summary>"Change your vote"</summary>
+                    <Ballot poll vote heading_id checked=mine/>
+                </details>
+            }
+        });
         return view! {
             <p class="notice" role="status">{note}</p>
+            {change}
             <ResultsOrReason poll results mine/>
         }
         .into_any();
@@ -73,7 +84,9 @@ fn Body(page: PollPage, vote: ServerAction<CastVote>, heading_id: String) -> imp
 #[component]
 fn Receipt(poll: PollView, receipt: VoteReceipt) -> impl IntoView {
     let choices = labels_of(&poll, &receipt.vote.choices);
-    let note = if receipt.recorded {
+    let note = if receipt.changed {
+        format!("Changed: your vote is now {choices}.")
+    } else if receipt.recorded {
         format!("Thanks! Your vote for {choices} is in.")
     } else {
         format!("You had already voted: {choices}. Your vote counts once.")
@@ -107,7 +120,15 @@ fn ResultsOrReason(poll: PollView, results: Option<ResultsView>, mine: Vec<Optio
 }
 
 #[component]
-fn Ballot(poll: PollView, vote: ServerAction<CastVote>, heading_id: String) -> impl IntoView {
+fn Ballot(
+    poll: PollView,
+    vote: ServerAction<CastVote>,
+    heading_id: String,
+    /// The reader's current choices, when they are changing their vote.
+    #[prop(optional)]
+    checked: Vec<OptionKey>,
+) -> impl IntoView {
+    let changing = !checked.is_empty();
     let slug = poll.slug.to_string();
     let single = poll.max_choices == 1;
     let hint = if single { "Choose one.".to_owned() } else { format!("Choose up to {}.", poll.max_choices) };
@@ -138,6 +159,7 @@ fn Ballot(poll: PollView, vote: ServerAction<CastVote>, heading_id: String) -> i
             view! {
                 <div class="choice">
                     <input type=input_type id=id.clone() name="choice" value=o.id.to_string() required=single
+                        checked=checked.contains(&o.id)
                         tabindex=tabindex on:focus=move |_| if !single { roving.set(Some(i)) }/>
                     <label for=id>{o.label.clone()}</label>
                 </div>
@@ -190,7 +212,11 @@ fn Ballot(poll: PollView, vote: ServerAction<CastVote>, heading_id: String) -> i
             </fieldset>
             {comment}
             <button type="submit" class="primary" disabled=move || pending.get()>
-                {move || if pending.get() { "Voting…" } else { "Vote" }}
+                {move || match (pending.get(), changing) {
+                    (true, _) => "Voting…",
+                    (false, true) => "Change vote",
+                    (false, false) => "Vote",
+                }}
             </button>
             <p class="error" role="alert">{move || error().map(|e: AppError| e.to_string())}</p>
         </form>
