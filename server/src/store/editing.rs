@@ -113,9 +113,9 @@ pub(super) mod sql {
     pub const EDITOR_EMAIL: &str = "SELECT email FROM editors WHERE id = $1";
     pub const REVOKE_TOKEN: &str = "UPDATE api_tokens SET revoked_at = $3 WHERE editor_id = $1 AND id = $2 \
         AND revoked_at IS NULL";
-    pub const UPDATE_POLL: &str = "UPDATE polls SET slug = $3, question = $4, kind = $5, max_choices = $6, \
-        allow_comment = $7, allow_vote_change = $8, results_visibility = $9, publication = $10, opens_at = $11, \
-        closes_at = $12, updated_at = $13, version = version + 1 WHERE id = $1 AND version = $2";
+    pub const UPDATE_POLL: &str = "UPDATE polls SET slug = $1, question = $2, kind = $3, max_choices = $4, \
+        allow_comment = $5, allow_vote_change = $6, results_visibility = $7, publication = $8, opens_at = $9, \
+        closes_at = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13";
     pub const PARK_OPTIONS: &str = "UPDATE poll_options SET position = -1 - position WHERE poll_id = $1";
     pub const MOVE_OPTION: &str = "UPDATE poll_options SET label = $3, position = $4 WHERE poll_id = $1 AND key = $2";
     pub const DROP_PARKED_OPTIONS: &str = "DELETE FROM poll_options WHERE poll_id = $1 AND position < 0";
@@ -326,20 +326,10 @@ macro_rules! editor_store {
                 audit: &super::editing::NewAudit,
             ) -> Result<(), super::StoreError> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                let updated = sqlx::query(super::editing::sql::UPDATE_POLL)
+                let updated = super::bind_poll!(sqlx::query(super::editing::sql::UPDATE_POLL), poll)
+                    .bind(audit.at)
                     .bind(id.0)
                     .bind(version)
-                    .bind(poll.slug.as_str())
-                    .bind(&poll.question)
-                    .bind(poll.kind.name())
-                    .bind(i64::from(poll.kind.max_choices()))
-                    .bind(poll.allow_comment)
-                    .bind(poll.allow_vote_change)
-                    .bind(poll.results_visibility.name())
-                    .bind(poll.publication.name())
-                    .bind(poll.opens_at)
-                    .bind(poll.closes_at)
-                    .bind(audit.at)
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| super::conflict_or(e, "a poll with this slug already exists"))?

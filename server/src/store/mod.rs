@@ -202,17 +202,7 @@ macro_rules! shared_queries {
             audit: Option<&super::NewAudit>,
         ) -> Result<app::domain::PollId, super::StoreError> {
             let mut tx = self.pool.begin_with($begin).await?;
-            let id: i64 = sqlx::query_scalar(super::sql::INSERT_POLL)
-                .bind(poll.slug.as_str())
-                .bind(&poll.question)
-                .bind(poll.kind.name())
-                .bind(i64::from(poll.kind.max_choices()))
-                .bind(poll.allow_comment)
-                .bind(poll.allow_vote_change)
-                .bind(poll.results_visibility.name())
-                .bind(poll.publication.name())
-                .bind(poll.opens_at)
-                .bind(poll.closes_at)
+            let id: i64 = super::bind_poll!(sqlx::query_scalar(super::sql::INSERT_POLL), poll)
                 .bind(created_at)
                 .fetch_one(&mut *tx)
                 .await
@@ -235,6 +225,25 @@ macro_rules! shared_queries {
     };
 }
 use shared_queries;
+
+/// Binds a poll's columns as `$1`..`$10`, in the order of `INSERT_POLL` and `UPDATE_POLL`.
+macro_rules! bind_poll {
+    ($query:expr, $poll:expr) => {{
+        let poll: &app::domain::NewPoll = $poll;
+        $query
+            .bind(poll.slug.as_str())
+            .bind(&poll.question)
+            .bind(poll.kind.name())
+            .bind(i64::from(poll.kind.max_choices()))
+            .bind(poll.allow_comment)
+            .bind(poll.allow_vote_change)
+            .bind(poll.results_visibility.name())
+            .bind(poll.publication.name())
+            .bind(poll.opens_at)
+            .bind(poll.closes_at)
+    }};
+}
+use bind_poll;
 
 /// Writes one vote on an open transaction's connection `$db` (`&mut SqliteConnection` or
 /// `&mut PgConnection`): the vote row, its choices and its comment, or nothing when the voter

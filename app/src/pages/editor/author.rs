@@ -4,7 +4,7 @@
 //! With it, times are shown and read in the editor's time zone, options can be added,
 //! removed and reordered, and saving happens in place through `save_poll`.
 
-use super::{editor_page, loading, Csrf};
+use super::{editor_page, loading, route_poll_id, Csrf};
 use crate::api::editor::{load_editor_poll, load_new_draft, SavePoll};
 use crate::components::input_time;
 use crate::domain::{
@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 /// Spare blank rows, so an editor without JavaScript can still add options.
 const SPARE_ROWS: usize = 2;
@@ -38,8 +37,7 @@ pub fn NewPollPage() -> impl IntoView {
 
 #[component]
 pub fn EditPollPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let id = route_poll_id();
     let poll = Resource::new(id, |id| async move {
         match id {
             Some(id) => load_editor_poll(id).await,
@@ -247,18 +245,8 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
         </div>
 
         <div class="field-row">
-            <div>
-                <label for="opens_at">"Opens"</label>
-                <input id="opens_at" name="opens_at" type="datetime-local" required
-                    value=input_time(draft.opens_at) prop:value=move || opens.get()
-                    on:input=move |ev| opens.set(event_target_value(&ev))/>
-            </div>
-            <div>
-                <label for="closes_at">"Closes"</label>
-                <input id="closes_at" name="closes_at" type="datetime-local" required
-                    value=input_time(draft.closes_at) prop:value=move || closes.get()
-                    on:input=move |ev| closes.set(event_target_value(&ev))/>
-            </div>
+            <TimeField name="opens_at" label="Opens" initial=draft.opens_at value=opens/>
+            <TimeField name="closes_at" label="Closes" initial=draft.closes_at value=closes/>
         </div>
         <p class="hint">"Times are in " {move || zone.get()} "."</p>
 
@@ -313,6 +301,24 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
                 </button>
             </form>
             <Preview question rows kind max_choices allow_comment/>
+        </div>
+    }
+}
+
+/// A `datetime-local` field: UTC as served, the editor's own zone once hydrated.
+#[component]
+fn TimeField(
+    name: &'static str,
+    label: &'static str,
+    initial: DateTime<Utc>,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=name>{label}</label>
+            <input id=name name=name type="datetime-local" required
+                value=input_time(initial) prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))/>
         </div>
     }
 }

@@ -2,21 +2,19 @@
 //! came from, and the readers' comments with hide/restore. While the poll can take votes the
 //! figures refresh themselves; the rest of the page stays put, so focus is never lost.
 
-use super::{editor_page, loading, Csrf, StageBadge, Times};
+use super::{editor_page, loading, route_poll_id, Csrf, StageBadge, Times};
 use crate::api::editor::load_dashboard;
 use crate::components::{LocalTime, ResultsBars};
 use crate::domain::{AppError, CommentView, Dashboard, EditorIdentity, SourceCount, Stage, TimelinePoint, Transition};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 const REFRESH_SECONDS: u64 = 2;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let id = route_poll_id();
     let dashboard = Resource::new(id, |id| async move {
         match id {
             Some(id) => load_dashboard(id).await,

@@ -75,6 +75,12 @@ fn editor_page<T: 'static>(
     }
 }
 
+/// The `:id` of the current route, when it is a number.
+fn route_poll_id() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || params.read().get("id").and_then(|id| id.parse::<i64>().ok())
+}
+
 fn loading() -> impl IntoView {
     view! { <p class="muted">"Loading…"</p> }
 }
