@@ -1,5 +1,6 @@
 //! The HTTP doors: Leptos pages and server functions, the public JSON API, the no-JS vote
-//! form, health and metrics. Handlers parse, call `Polls`, and render; nothing more.
+//! form, the editor side (`editor`: its guard, forms, exports and JSON API), health and
+//! metrics. Handlers parse, call a service (`Polls`, `Auth`, `Authoring`), and render.
 
 mod api;
 pub mod editor;
