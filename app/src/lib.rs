@@ -10,6 +10,7 @@ pub mod domain;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod services;
+pub mod simulator;
 
 mod shell;
 pub use shell::{shell, App};
