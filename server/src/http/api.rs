@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/polls/{slug}", get(poll))
         .route("/polls/{slug}/results", get(results))
         .route("/polls/{slug}/votes", post(vote))
+        .route("/simulate", get(simulate))
         .route("/openapi.json", get(openapi))
         .nest("/editor", super::editor::api::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
@@ -94,6 +95,17 @@ async fn vote(
     let receipt = state.polls.cast_vote(&slug, &reader, &choices, comment.as_deref(), VoteSource::Api).await?;
     let status = if receipt.recorded { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(receipt)))
+}
+
+/// The simulator's model on the server: the same code the browser runs.
+async fn simulate(uri: axum::http::Uri) -> ApiResult<Json<serde_json::Value>> {
+    let pairs = super::form::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
+    let inputs = app::simulator::Inputs::from_query(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|e| AppError::InvalidInput(format!("{e}.")))?;
+    let outputs = app::simulator::simulate(&inputs);
+    let mut body = serde_json::to_value(&outputs).map_err(|_| AppError::Internal)?;
+    body["inputs"] = serde_json::to_value(&inputs).map_err(|_| AppError::Internal)?;
+    Ok(Json(body))
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -9,4 +9,5 @@ mod editing;
 mod errors;
 mod pages;
 mod reading;
+mod simulator;
 mod voting;
