@@ -25,3 +25,15 @@ pub fn hydrate() {
         let _ = body.set_attribute("data-hydrated", "");
     }
 }
+
+/// The simulator's model for a scenario given as a URL query, returning the horizon's capex:
+/// lets a browser benchmark time the WASM model alone (`performance.now()` around calls).
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn simulate_query(query: &str) -> f64 {
+    let pairs: Vec<(&str, &str)> = query.split('&').filter_map(|pair| pair.split_once('=')).collect();
+    match simulator::Inputs::from_query(pairs) {
+        Ok(inputs) => simulator::simulate(&inputs).capex,
+        Err(_) => f64::NAN,
+    }
+}

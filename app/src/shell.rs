@@ -1,5 +1,5 @@
 use crate::pages::editor::{AuditPage, DashboardPage, EditPollPage, EditorHome, LoginPage, NewPollPage, TokensPage};
-use crate::pages::{ArchivePage, HomePage, NotFound, PollPage};
+use crate::pages::{ArchivePage, HomePage, NotFound, PollPage, SimulatorPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <A href="/" attr:class="brand">"Artificial Polltelligence 🗳️"</A>
                     <A href="/archive">"The Results Show"</A>
+                    <A href="/simulator">"Compute simulator"</A>
                 </nav>
             </header>
             <main id="main" tabindex="-1">
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/polls/:slug") view=PollPage ssr=SsrMode::Async/>
                     <Route path=path!("/archive") view=ArchivePage ssr=SsrMode::Async/>
+                    <Route path=path!("/simulator") view=SimulatorPage/>
                     <Route path=path!("/editor") view=EditorHome ssr=SsrMode::Async/>
                     <Route path=path!("/editor/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/editor/polls/new") view=NewPollPage ssr=SsrMode::Async/>

@@ -15,3 +15,39 @@ use chrono::{DateTime, Utc};
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
+
+/// Dollars as people say them: "$10,000", "$640 million", "$1.28 billion".
+pub fn format_money(dollars: f64) -> String {
+    let (value, unit) = match dollars.abs() {
+        d if d >= 1e12 => (dollars / 1e12, " trillion"),
+        d if d >= 1e9 => (dollars / 1e9, " billion"),
+        d if d >= 1e6 => (dollars / 1e6, " million"),
+        _ => {
+            let whole = dollars.round() as i64;
+            let digits = whole.unsigned_abs().to_string();
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(c);
+            }
+            return format!("{}${grouped}", if whole < 0 { "-" } else { "" });
+        }
+    };
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("${text}{unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_reads_like_a_newsletter() {
+        assert_eq!(super::format_money(10_000.0), "$10,000");
+        assert_eq!(super::format_money(640_000_000.0), "$640 million");
+        assert_eq!(super::format_money(1_280_000_000.0), "$1.28 billion");
+        assert_eq!(super::format_money(2_870_400.0), "$2.87 million");
+        assert_eq!(super::format_money(-1_234.4), "-$1,234");
+    }
+}

@@ -1,0 +1,488 @@
+//! `/simulator`: "8,000 A100s doubling every couple of months — what does that cost?"
+//!
+//! The URL is the state: inputs are read from its query (the names of `api.md`) and every
+//! change navigates to a new query, so a link reproduces a scenario and Back walks through
+//! the changes. The model runs in the browser (WASM) on every change; the server renders the
+//! same scenario first, so the page is complete without JavaScript, where the inputs form
+//! submits as a plain GET.
+
+use crate::components::format_money;
+use crate::simulator::{
+    simulate, CostMode, Growth, InputError, Inputs, NumberField, Outputs, Trainable, NUMBER_FIELDS, RECEIPTS,
+    XAI_TIMELINE,
+};
+use crate::simulator::{Chip, MonthPoint};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+const PRESETS: [(&str, &str); 3] = [
+    ("The article: Grok, Nov 2023", ""),
+    ("xAI Colossus 2024", "chip=h100&start_gpus=100000&doubling_months=5&horizon_months=12&mode=full"),
+    ("Your own", "start_gpus=1000&chip=h100&doubling_months=6&horizon_months=36&mode=full&budget=500000000"),
+];
+
+fn query_string(inputs: &Inputs) -> String {
+    let pairs = inputs.to_query();
+    if pairs.is_empty() {
+        return "/simulator".into();
+    }
+    let encoded: Vec<String> = pairs.iter().map(|(name, value)| format!("{name}={value}")).collect();
+    format!("/simulator?{}", encoded.join("&"))
+}
+
+#[component]
+pub fn SimulatorPage() -> impl IntoView {
+    let query = use_query_map();
+    // Inputs follow the URL; a bad parameter keeps its default and is flagged.
+    let parsed = Memo::new(move |_| {
+        query.with(|q| {
+            let pairs: Vec<(String, String)> = q.clone().into_iter().map(|(n, v)| (n.into_owned(), v)).collect();
+            let (inputs, errors) =
+                Inputs::from_query_lenient(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())), false);
+            (inputs, errors)
+        })
+    });
+    let inputs = Memo::new(move |_| parsed.with(|(inputs, _)| inputs.clone()));
+    // Values typed that the model refused: shown as invalid, while the last good result stays.
+    let typed_errors = RwSignal::new(Vec::<InputError>::new());
+    let outputs = Memo::new(move |_| inputs.with(simulate));
+    let log = RwSignal::new(false);
+    let navigate = use_navigate();
+    let set = Callback::new(move |(name, raw, commit): (&'static str, String, bool)| {
+        let mut next = inputs.get_untracked();
+        match next.apply(name, &raw) {
+            Ok(()) => {
+                typed_errors.update(|e| e.retain(|e| e.field != name));
+                let options = NavigateOptions { replace: !commit, scroll: false, ..Default::default() };
+                navigate(&query_string(&next), options);
+            }
+            Err(error) => typed_errors.update(|e| {
+                e.retain(|e| e.field != name);
+                e.push(error);
+            }),
+        }
+    });
+    let error_of = move |name: &'static str| {
+        typed_errors
+            .with(|e| e.iter().find(|e| e.field == name).map(|e| e.message.clone()))
+            .or_else(|| parsed.with(|(_, e)| e.iter().find(|e| e.field == name).map(|e| e.message.clone())))
+    };
+
+    view! {
+        <Title text="What does doubling compute cost?"/>
+        <div class="simulator">
+            <h1>"8,000 A100s, doubling every couple of months: what does that cost?"</h1>
+            <p class="lede">"“Before long Elon will be spending $1 billion.” Play with the newsletter's claim and check it against real numbers. Everything recomputes in your browser."</p>
+            <nav class="presets" aria-label="Presets">
+                {PRESETS.into_iter().map(|(label, q)| {
+                    let href = if q.is_empty() { "/simulator".to_owned() } else { format!("/simulator?{q}") };
+                    view! { <a class="button secondary" href=href>{label}</a> }
+                }).collect_view()}
+            </nav>
+            <div class="sim-grid">
+                <InputsForm inputs set error_of/>
+                <div class="sim-results">
+                    {move || view! { <Results outputs=outputs.get() inputs=inputs.get() log/> }}
+                </div>
+            </div>
+            <Receipts/>
+        </div>
+    }
+}
+
+#[component]
+fn InputsForm(
+    inputs: Memo<Inputs>,
+    set: Callback<(&'static str, String, bool)>,
+    error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let initial = inputs.get_untracked();
+    let choice = move |name: &'static str, value: &'static str| move |_| set.run((name, value.to_owned(), true));
+    let fields = NUMBER_FIELDS.iter().map(|field| view! { <NumberInput field inputs set error_of/> }).collect_view();
+    view! {
+        <form class="sim-inputs" method="get" action="/simulator" on:submit=|ev| ev.prevent_default()>
+            <fieldset>
+                <legend>"Chip"</legend>
+                <div class="segmented">
+                    {Chip::ALL.into_iter().map(|chip| view! {
+                        <label>
+                            <input type="radio" name="chip" value=chip.id() checked=initial.chip == chip
+                                prop:checked=move || inputs.with(|i| i.chip == chip)
+                                on:change=choice("chip", chip.id())/>
+                            {chip.id().to_uppercase()}
+                        </label>
+                    }).collect_view()}
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Cost"</legend>
+                <div class="segmented">
+                    <label><input type="radio" name="mode" value="article" checked=initial.mode == CostMode::Article
+                        prop:checked=move || inputs.with(|i| i.mode == CostMode::Article) on:change=choice("mode", "article")/>"Article (chips only)"</label>
+                    <label><input type="radio" name="mode" value="full" checked=initial.mode == CostMode::Full
+                        prop:checked=move || inputs.with(|i| i.mode == CostMode::Full) on:change=choice("mode", "full")/>"Full cost"</label>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Growth"</legend>
+                <div class="segmented">
+                    <label><input type="radio" name="growth" value="discrete" checked=initial.growth == Growth::Discrete
+                        prop:checked=move || inputs.with(|i| i.growth == Growth::Discrete) on:change=choice("growth", "discrete")/>"Doubles in steps"</label>
+                    <label><input type="radio" name="growth" value="continuous" checked=initial.growth == Growth::Continuous
+                        prop:checked=move || inputs.with(|i| i.growth == Growth::Continuous) on:change=choice("growth", "continuous")/>"Smoothly"</label>
+                </div>
+            </fieldset>
+            {fields}
+            <noscript><button type="submit" class="primary">"Recompute"</button></noscript>
+        </form>
+    }
+    .into_any()
+}
+
+/// Sliders for wide ranges move in powers of ten.
+fn logarithmic(field: &NumberField) -> bool {
+    field.min > 0.0 && field.max / field.min >= 1_000.0
+}
+
+#[component]
+fn NumberInput(
+    field: &'static NumberField,
+    inputs: Memo<Inputs>,
+    set: Callback<(&'static str, String, bool)>,
+    error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let name = field.name;
+    let value = move || inputs.with(|i| (field.get)(i));
+    let log = logarithmic(field);
+    let (slider_min, slider_max, slider_step) =
+        if log { (field.min.log10(), field.max.log10(), 0.01) } else { (field.min, field.max, field.step) };
+    let slider_value = move || if log { value().log10() } else { value() };
+    let from_slider = move |raw: String| -> String {
+        let v: f64 = raw.parse().unwrap_or(0.0);
+        let v = if log { 10f64.powf(v) } else { v };
+        let v = if field.whole || log { round_to_step(v, field.step) } else { v };
+        format!("{}", v.clamp(field.min, field.max))
+    };
+    let initial = value();
+    let number_id = format!("in-{name}");
+    let error_id = format!("err-{name}");
+    view! {
+        <div class="sim-field" class:invalid=move || error_of(name).is_some()>
+            <label for=number_id.clone()>{field.label}</label>
+            <div class="sim-controls">
+                <input type="range" min=slider_min max=slider_max step=slider_step aria-label=field.label
+                    value=slider_value() prop:value=slider_value tabindex="-1"
+                    on:input=move |ev| set.run((name, from_slider(event_target_value(&ev)), false))
+                    on:change=move |ev| set.run((name, from_slider(event_target_value(&ev)), true))/>
+                <input type="number" id=number_id name=name min=field.min max=field.max step="any"
+                    value=format!("{initial}") prop:value=move || format!("{}", value())
+                    aria-invalid=move || error_of(name).is_some().to_string() aria-describedby=error_id.clone()
+                    on:change=move |ev| set.run((name, event_target_value(&ev), true))/>
+            </div>
+            <p class="field-error" id=error_id role="alert">{move || error_of(name)}</p>
+        </div>
+    }
+}
+
+fn round_to_step(v: f64, step: f64) -> f64 {
+    let magnitude = 10f64.powf(v.abs().log10().floor() - 1.0).max(step);
+    (v / magnitude).round() * magnitude
+}
+
+fn months(m: f64) -> String {
+    if m < 24.0 {
+        format!("{m:.1} months")
+    } else {
+        format!("{:.1} years", m / 12.0)
+    }
+}
+
+fn count(n: f64) -> String {
+    if n >= 1e6 {
+        format!("{:.2} million", n / 1e6)
+    } else {
+        let whole = n.round() as u64;
+        let digits = whole.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+fn flop(f: f64) -> String {
+    let exponent = f.log10().floor();
+    format!("{:.2} × 10^{}", f / 10f64.powf(exponent), exponent)
+}
+
+#[component]
+fn Results(outputs: Outputs, inputs: Inputs, log: RwSignal<bool>) -> impl IntoView {
+    let horizon = inputs.horizon_months;
+    let budget = match outputs.months_to_budget {
+        Some(m) => format!("{} passed after {}", format_money(inputs.budget), months(m)),
+        None => format!("{} not reached within a century", format_money(inputs.budget)),
+    };
+    let headline = view! {
+        <dl class="headline" aria-live="polite">
+            <div><dt>{format!("GPUs at month {horizon}")}</dt><dd id="sim-gpus" data-value=outputs.gpus>{count(outputs.gpus)}</dd></div>
+            <div><dt>"Hardware bought"</dt><dd id="sim-capex" data-value=outputs.capex>{format_money(outputs.capex)}</dd></div>
+            <div><dt>"Power capacity"</dt><dd id="sim-power" data-value=outputs.power_capacity_mw>{format!("{:.1} MW", outputs.power_capacity_mw)}</dd></div>
+            <div><dt>"Electricity per month"</dt><dd id="sim-energy" data-value=outputs.energy_cost_per_month>{format_money(outputs.energy_cost_per_month)}</dd></div>
+            <div><dt>"Training compute so far"</dt><dd id="sim-flop" data-value=outputs.training_flop>{flop(outputs.training_flop)}" FLOP"</dd></div>
+            <div><dt>"Budget"</dt><dd id="sim-budget" data-value=outputs.months_to_budget.unwrap_or(-1.0)>{budget}</dd></div>
+        </dl>
+    }
+    .into_any();
+    let series = outputs.series.clone();
+    view! {
+        {headline}
+        <Charts series log/>
+        <ArticleVsReality inputs=inputs.clone()/>
+        <Ladder trainable=outputs.trainable.clone() gpus=outputs.gpus/>
+        <RentOrBuy outputs=outputs.clone() rent=inputs.rent_per_gpu_hour/>
+        <MinersChoice outputs/>
+    }
+    .into_any()
+}
+
+#[component]
+fn Charts(series: Vec<MonthPoint>, log: RwSignal<bool>) -> impl IntoView {
+    let gpus: Vec<f64> = series.iter().map(|p| p.gpus).collect();
+    let spend: Vec<f64> = series.iter().map(|p| p.spend).collect();
+    view! {
+        <section class="panel">
+            <h2>"Over time"</h2>
+            <div class="check">
+                <input id="log-scale" type="checkbox" prop:checked=move || log.get()
+                    on:change=move |ev| log.set(event_target_checked(&ev))/>
+                <label for="log-scale">"Logarithmic scale"</label>
+            </div>
+            <LineChart id="chart-gpus" title="GPUs" values=gpus log format=count/>
+            <LineChart id="chart-spend" title="Total spend (hardware + electricity)" values=spend log format=format_money/>
+        </section>
+    }
+    .into_any()
+}
+
+/// One series by month, with a read-out that follows the pointer.
+#[component]
+fn LineChart(
+    id: &'static str,
+    title: &'static str,
+    values: Vec<f64>,
+    log: RwSignal<bool>,
+    format: fn(f64) -> String,
+) -> impl IntoView {
+    let (width, height) = (600.0, 160.0);
+    let hover = RwSignal::new(None::<usize>);
+    let n = values.len().max(2);
+    let x = move |i: usize| i as f64 / (n - 1) as f64 * width;
+    let scaled = {
+        let values = values.clone();
+        move || {
+            let log = log.get();
+            let f = |v: f64| if log { v.max(1e-9).log10() } else { v };
+            let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(f(*v)), hi.max(f(*v))));
+            let lo = if log { lo } else { 0.0 };
+            let span = (hi - lo).max(1e-9);
+            values.iter().map(|v| height - (f(*v) - lo) / span * (height - 8.0) - 4.0).collect::<Vec<f64>>()
+        }
+    };
+    let path = {
+        let scaled = scaled.clone();
+        move || {
+            scaled()
+                .iter()
+                .enumerate()
+                .map(|(i, y)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(i), y))
+                .collect::<String>()
+        }
+    };
+    let last = values.last().copied().unwrap_or(0.0);
+    let summary = format!("{title}: {} at month 0, {} at month {}.", format(values[0]), format(last), values.len() - 1);
+    let readout_values = values.clone();
+    let readout = move || match hover.get() {
+        Some(i) => format!("Month {i}: {}", format(readout_values[i])),
+        None => format!("Month {}: {}", readout_values.len() - 1, format(last)),
+    };
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        let Some(target) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let fraction = f64::from(ev.offset_x()) / f64::from(target.client_width().max(1));
+        hover.set(Some(((fraction * (n - 1) as f64).round() as usize).min(n - 1)));
+    };
+    view! {
+        <figure class="line-chart" id=id>
+            <figcaption><strong>{title}</strong>" · "<span class="readout">{readout}</span></figcaption>
+            <svg viewBox=format!("0 0 {width} {height}") preserveAspectRatio="none" role="img" aria-label=summary
+                on:mousemove=on_move on:mouseleave=move |_| hover.set(None)>
+                <path d=path fill="none" stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke"/>
+                {move || hover.get().map(|i| view! {
+                    <line x1=x(i) x2=x(i) y1="0" y2=height stroke="currentColor" stroke-dasharray="4 4"
+                        vector-effect="non-scaling-stroke" opacity="0.5"/>
+                })}
+            </svg>
+        </figure>
+    }
+    .into_any()
+}
+
+#[component]
+fn ArticleVsReality(inputs: Inputs) -> impl IntoView {
+    // The article's curve in H100-equivalents, from its own starting point and doubling rate.
+    let article = Inputs { horizon_months: 0.0, ..Inputs::default() };
+    let rows = XAI_TIMELINE
+        .iter()
+        .map(|m| {
+            let at = simulate(&Inputs { horizon_months: m.month, ..article.clone() });
+            let yours = simulate(&Inputs { horizon_months: m.month.min(240.0), ..inputs.clone() });
+            view! {
+                <tr>
+                    <td>{m.label}</td>
+                    <td class="num">{count(at.h100_equivalents)}</td>
+                    <td class="num">{count(yours.h100_equivalents)}</td>
+                    <td class="num">{count(m.h100_equivalents)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel">
+            <h2>"The article's curve against xAI's real build-out"</h2>
+            <p class="hint">"In H100-equivalents (one A100 ≈ 0.315 H100 at BF16). Doubling every two months from 8,000 A100s overshoots within a year; the real cluster grew about 40-fold in 20 months."</p>
+            <div class="table-wrap">
+                <table class="data">
+                    <thead><tr><th scope="col">"Milestone"</th><th scope="col" class="num">"Article's curve"</th><th scope="col" class="num">"Your scenario"</th><th scope="col" class="num">"Actual"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// About ten models spread over the range of training compute, plus the largest.
+fn ladder(trainable: &[Trainable]) -> Vec<Trainable> {
+    let step = (trainable.len() / 10).max(1);
+    let mut picked: Vec<Trainable> = trainable.iter().step_by(step).cloned().collect();
+    if let Some(last) = trainable.last() {
+        if picked.last() != Some(last) {
+            picked.push(last.clone());
+        }
+    }
+    picked
+}
+
+fn duration(days: f64) -> String {
+    if days < 1.0 / 24.0 {
+        format!("{:.0} minutes", days * 24.0 * 60.0)
+    } else if days < 2.0 {
+        format!("{:.1} hours", days * 24.0)
+    } else if days < 730.0 {
+        format!("{days:.0} days")
+    } else {
+        format!("{:.1} years", days / 365.25)
+    }
+}
+
+#[component]
+fn Ladder(trainable: Vec<Trainable>, gpus: f64) -> impl IntoView {
+    let rows = ladder(&trainable)
+        .into_iter()
+        .map(|m| {
+            let too_long = m.days > 365.0;
+            view! {
+                <tr class:too-long=too_long>
+                    <td>{m.model}<span class="muted">{format!(" · {}", m.organization)}</span></td>
+                    <td class="num">{flop(m.training_flop)}</td>
+                    <td class="num">{duration(m.days)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel">
+            <h2>"What could this cluster train?"</h2>
+            <p class="hint">{format!("Days that {} GPUs at the horizon need for each model's training compute (Epoch AI, CC BY 4.0).", count(gpus))}</p>
+            <div class="table-wrap">
+                <table class="data" id="ladder">
+                    <thead><tr><th scope="col">"Model"</th><th scope="col" class="num">"Training FLOP"</th><th scope="col" class="num">"Time on this cluster"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn RentOrBuy(outputs: Outputs, rent: f64) -> impl IntoView {
+    let verdict = match outputs.breakeven_months {
+        Some(m) => format!("Renting costs as much as buying a GPU after {}.", months(m)),
+        None => "At this rent, renting never costs more than running your own.".to_owned(),
+    };
+    view! {
+        <section class="panel">
+            <h2>"Rent or buy?"</h2>
+            <dl class="pairs">
+                <div><dt>"Owning, per GPU-hour over its life"</dt><dd id="sim-owned">{format!("${:.2}", outputs.owned_cost_per_gpu_hour)}</dd></div>
+                <div><dt>"Of which electricity"</dt><dd>{format!("${:.3}", outputs.running_cost_per_gpu_hour)}</dd></div>
+                <div><dt>"Renting in the cloud"</dt><dd>{format!("${rent:.2}")}</dd></div>
+            </dl>
+            <p id="sim-breakeven">{verdict}</p>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn MinersChoice(outputs: Outputs) -> impl IntoView {
+    let m = outputs.miner;
+    let better = if m.ai_hosting_per_year > m.bitcoin_per_year { "AI hosting" } else { "Bitcoin mining" };
+    view! {
+        <section class="panel">
+            <h2>"Miner's choice"</h2>
+            <p class="hint">{format!("The same {:.1} MW, two businesses.", m.megawatts)}</p>
+            <dl class="pairs">
+                <div><dt>"Mining bitcoin"</dt><dd id="sim-btc">{format!("{} a year ({} per MW)", format_money(m.bitcoin_per_year), format_money(m.bitcoin_per_mw_year))}</dd></div>
+                <div><dt>"Hosting AI"</dt><dd id="sim-ai">{format!("{} a year ({} per MW)", format_money(m.ai_hosting_per_year), format_money(m.ai_hosting_per_mw_year))}</dd></div>
+            </dl>
+            <p>{format!("{better} earns more with these inputs.")}</p>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Receipts() -> impl IntoView {
+    view! {
+        <section class="panel receipts">
+            <h2>"Assumption receipts"</h2>
+            <div class="table-wrap">
+                <table class="data">
+                    <thead><tr><th scope="col">"What"</th><th scope="col">"Value"</th><th scope="col">"Source"</th></tr></thead>
+                    <tbody>
+                        {RECEIPTS.iter().map(|r| view! { <tr><td>{r.what}</td><td>{r.value}</td><td>{r.source}</td></tr> }).collect_view()}
+                        {Chip::ALL.into_iter().map(|c| {
+                            let s = c.spec();
+                            view! {
+                                <tr>
+                                    <td>{s.name}</td>
+                                    <td>{format!("{} TFLOP/s BF16, {} W, {}", s.bf16_tflops, s.tdp_watts, format_money(s.price))}</td>
+                                    <td>{s.source}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
