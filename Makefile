@@ -18,7 +18,7 @@ test:
 ## Release build: server binary plus the wasm-opt'ed browser bundle.
 build:
 	.ci/setup build
-	cargo leptos build --release
+	cargo leptos build --release --split
 	gzip -9 -k -f target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
 
 ## Durable votes/s on SQLite vs static req/s of the same binary, and their ratio.

@@ -19,11 +19,8 @@ pub use shell::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // Lets browser tests (and curious readers) tell when the page is interactive.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "");
-    }
+    // Lazy: some routes (the simulator) live in WASM chunks loaded when first needed.
+    leptos::mount::hydrate_lazy(App);
 }
 
 /// The simulator's model for a scenario given as a URL query, returning the horizon's capex:

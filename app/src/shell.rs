@@ -1,10 +1,12 @@
-use crate::pages::editor::{AuditPage, DashboardPage, EditPollPage, EditorHome, LoginPage, NewPollPage, TokensPage};
-use crate::pages::{ArchivePage, HomePage, NotFound, PollPage, SimulatorPage};
+use crate::pages::editor::{
+    AuditRoute, DashboardRoute, EditPollRoute, EditorHomeRoute, LoginPage, NewPollRoute, TokensRoute,
+};
+use crate::pages::{ArchivePage, HomePage, NotFound, PollPage, SimulatorRoute};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -39,6 +41,12 @@ fn title_text(page: String) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Runs once hydration is done: lets browser tests (and curious readers) tell when the page is interactive.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     view! {
         <Stylesheet id="polltelligence" href="/pkg/polltelligence.css"/>
         <Title formatter=title_text/>
@@ -57,14 +65,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/polls/:slug") view=PollPage ssr=SsrMode::Async/>
                     <Route path=path!("/archive") view=ArchivePage ssr=SsrMode::Async/>
-                    <Route path=path!("/simulator") view=SimulatorPage/>
-                    <Route path=path!("/editor") view=EditorHome ssr=SsrMode::Async/>
+                    <Route path=path!("/simulator") view={Lazy::<SimulatorRoute>::new()}/>
+                    <Route path=path!("/editor") view={Lazy::<EditorHomeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/editor/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/polls/new") view=NewPollPage ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/polls/:id") view=DashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/polls/:id/edit") view=EditPollPage ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/audit") view=AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/new") view={Lazy::<NewPollRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/:id") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/:id/edit") view={Lazy::<EditPollRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">

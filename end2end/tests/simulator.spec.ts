@@ -35,6 +35,10 @@ test('dragging a slider recomputes in the browser, with no request to the server
   expect(await page.locator('#chart-gpus path').getAttribute('d')).not.toBe(chartBefore);
   expect(page.url()).toContain('doubling_months=');
   expect(requests, 'no network request while recomputing').toEqual([]);
+  // The whole drag is one step back.
+  await page.goBack();
+  await expect(page.getByRole('spinbutton', { name: 'Doubling period (months)', exact: true })).toHaveValue('2');
+  expect(await values(page)).toEqual(before);
 });
 
 test('a shared link shows the same figures as the API', async ({ page }) => {
@@ -113,4 +117,30 @@ test('recomputing a 120-month scenario takes under 1 ms in the browser', async (
   });
   console.log(`simulator: median recompute of a 120-month scenario = ${median.toFixed(4)} ms (60 batches of 50 runs)`);
   expect(median).toBeLessThan(1);
+});
+
+/** The compressed bytes of every bundle file a fresh page load fetches. */
+async function bundleOf(page: Page, path: string) {
+  const files: { url: string; bytes: number }[] = [];
+  page.on('response', (r) => {
+    if (r.url().includes('/pkg/')) files.push({ url: r.url(), bytes: Number(r.headers()['content-length'] ?? 0) });
+  });
+  await page.goto(path);
+  await hydrated(page);
+  await page.waitForLoadState('networkidle');
+  return files;
+}
+
+test('reader pages do not download the simulator; the simulator page reports what it loads', async ({ browser }) => {
+  // A fresh context each, so nothing comes from the browser's cache.
+  const home = await bundleOf(await (await browser.newContext()).newPage(), '/');
+  const simulator = await bundleOf(await (await browser.newContext()).newPage(), '/simulator');
+  expect(home.some((f) => f.url.includes('simulator_route')), 'the home page loads no simulator code').toBe(false);
+  expect(home.some((f) => f.url.includes('editor')), 'nor editor code').toBe(false);
+  expect(simulator.some((f) => f.url.includes('simulator_route'))).toBe(true);
+  expect([...home, ...simulator].every((f) => f.bytes > 0), 'served compressed, with a length').toBe(true);
+  const kb = (list: { bytes: number }[]) => (list.reduce((sum, f) => sum + f.bytes, 0) / 1024).toFixed(1);
+  const extra = simulator.filter((f) => !home.some((h) => h.url === f.url));
+  console.log(`bundle: a reader page loads ${kb(home)} KB (gzip) in ${home.length} files; /simulator loads ` +
+    `${kb(simulator)} KB in ${simulator.length} files, ${kb(extra)} KB of them for the simulator alone`);
 });

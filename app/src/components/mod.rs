@@ -16,6 +16,19 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
 /// Dollars as people say them: "$10,000", "$640 million", "$1.28 billion".
 pub fn format_money(dollars: f64) -> String {
     let (value, unit) = match dollars.abs() {
@@ -24,15 +37,7 @@ pub fn format_money(dollars: f64) -> String {
         d if d >= 1e6 => (dollars / 1e6, " million"),
         _ => {
             let whole = dollars.round() as i64;
-            let digits = whole.unsigned_abs().to_string();
-            let mut grouped = String::new();
-            for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i) % 3 == 0 {
-                    grouped.push(',');
-                }
-                grouped.push(c);
-            }
-            return format!("{}${grouped}", if whole < 0 { "-" } else { "" });
+            return format!("{}${}", if whole < 0 { "-" } else { "" }, thousands(whole.unsigned_abs()));
         }
     };
     let text = format!("{value:.2}");

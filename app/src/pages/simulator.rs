@@ -6,7 +6,7 @@
 //! same scenario first, so the page is complete without JavaScript, where the inputs form
 //! submits as a plain GET.
 
-use crate::components::format_money;
+use crate::components::{format_money, thousands};
 use crate::simulator::{
     simulate, CostMode, Growth, InputError, Inputs, NumberField, Outputs, Trainable, NUMBER_FIELDS, RECEIPTS,
     XAI_TIMELINE,
@@ -32,8 +32,10 @@ fn query_string(inputs: &Inputs) -> String {
     format!("/simulator?{}", encoded.join("&"))
 }
 
+lazy_page!(SimulatorRoute, SimulatorPage);
+
 #[component]
-pub fn SimulatorPage() -> impl IntoView {
+fn SimulatorPage() -> impl IntoView {
     let query = use_query_map();
     // Inputs follow the URL; a bad parameter keeps its default and is flagged.
     let parsed = Memo::new(move |_| {
@@ -50,6 +52,7 @@ pub fn SimulatorPage() -> impl IntoView {
     let outputs = Memo::new(move |_| inputs.with(simulate));
     let log = RwSignal::new(false);
     let navigate = use_navigate();
+    // `commit` adds a history entry; otherwise the current one is replaced (a slider mid-drag).
     let set = Callback::new(move |(name, raw, commit): (&'static str, String, bool)| {
         let mut next = inputs.get_untracked();
         match next.apply(name, &raw) {
@@ -166,6 +169,8 @@ fn NumberInput(
         format!("{}", v.clamp(field.min, field.max))
     };
     let initial = value();
+    // A drag is one step in the history: its first move adds an entry, the rest replace it.
+    let dragging = StoredValue::new(false);
     let number_id = format!("in-{name}");
     let error_id = format!("err-{name}");
     view! {
@@ -174,8 +179,16 @@ fn NumberInput(
             <div class="sim-controls">
                 <input type="range" min=slider_min max=slider_max step=slider_step aria-label=field.label
                     value=slider_value() prop:value=slider_value tabindex="-1"
-                    on:input=move |ev| set.run((name, from_slider(event_target_value(&ev)), false))
-                    on:change=move |ev| set.run((name, from_slider(event_target_value(&ev)), true))/>
+                    on:input=move |ev| {
+                        let first = !dragging.get_value();
+                        dragging.set_value(true);
+                        set.run((name, from_slider(event_target_value(&ev)), first));
+                    }
+                    on:change=move |ev| {
+                        let first = !dragging.get_value();
+                        dragging.set_value(false);
+                        set.run((name, from_slider(event_target_value(&ev)), first));
+                    }/>
                 <input type="number" id=number_id name=name min=field.min max=field.max step="any"
                     value=format!("{initial}") prop:value=move || format!("{}", value())
                     aria-invalid=move || error_of(name).is_some().to_string() aria-describedby=error_id.clone()
@@ -203,16 +216,15 @@ fn count(n: f64) -> String {
     if n >= 1e6 {
         format!("{:.2} million", n / 1e6)
     } else {
-        let whole = n.round() as u64;
-        let digits = whole.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
+        thousands(n.round() as u64)
+    }
+}
+
+fn megawatts(mw: f64) -> String {
+    if mw >= 1_000.0 {
+        format!("{} MW", count(mw))
+    } else {
+        format!("{mw:.1} MW")
     }
 }
 
@@ -232,7 +244,7 @@ fn Results(outputs: Outputs, inputs: Inputs, log: RwSignal<bool>) -> impl IntoVi
         <dl class="headline" aria-live="polite">
             <div><dt>{format!("GPUs at month {horizon}")}</dt><dd id="sim-gpus" data-value=outputs.gpus>{count(outputs.gpus)}</dd></div>
             <div><dt>"Hardware bought"</dt><dd id="sim-capex" data-value=outputs.capex>{format_money(outputs.capex)}</dd></div>
-            <div><dt>"Power capacity"</dt><dd id="sim-power" data-value=outputs.power_capacity_mw>{format!("{:.1} MW", outputs.power_capacity_mw)}</dd></div>
+            <div><dt>"Power capacity"</dt><dd id="sim-power" data-value=outputs.power_capacity_mw>{megawatts(outputs.power_capacity_mw)}</dd></div>
             <div><dt>"Electricity per month"</dt><dd id="sim-energy" data-value=outputs.energy_cost_per_month>{format_money(outputs.energy_cost_per_month)}</dd></div>
             <div><dt>"Training compute so far"</dt><dd id="sim-flop" data-value=outputs.training_flop>{flop(outputs.training_flop)}" FLOP"</dd></div>
             <div><dt>"Budget"</dt><dd id="sim-budget" data-value=outputs.months_to_budget.unwrap_or(-1.0)>{budget}</dd></div>
@@ -380,7 +392,9 @@ fn ladder(trainable: &[Trainable]) -> Vec<Trainable> {
 }
 
 fn duration(days: f64) -> String {
-    if days < 1.0 / 24.0 {
+    if days * 24.0 * 60.0 < 1.0 {
+        "under a minute".to_owned()
+    } else if days < 1.0 / 24.0 {
         format!("{:.0} minutes", days * 24.0 * 60.0)
     } else if days < 2.0 {
         format!("{:.1} hours", days * 24.0)
@@ -448,7 +462,7 @@ fn MinersChoice(outputs: Outputs) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"Miner's choice"</h2>
-            <p class="hint">{format!("The same {:.1} MW, two businesses.", m.megawatts)}</p>
+            <p class="hint">{format!("The same {}, two businesses.", megawatts(m.megawatts))}</p>
             <dl class="pairs">
                 <div><dt>"Mining bitcoin"</dt><dd id="sim-btc">{format!("{} a year ({} per MW)", format_money(m.bitcoin_per_year), format_money(m.bitcoin_per_mw_year))}</dd></div>
                 <div><dt>"Hosting AI"</dt><dd id="sim-ai">{format!("{} a year ({} per MW)", format_money(m.ai_hosting_per_year), format_money(m.ai_hosting_per_mw_year))}</dd></div>

@@ -146,6 +146,7 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
         "/api/v1/editor/polls/{id}/export",
         "/api/v1/editor/polls/{id}/comments/{comment}",
         "/api/v1/editor/audit",
+        "/api/v1/simulate",
     ] {
         assert!(doc["paths"][path].is_object(), "OpenAPI documents {path}");
     }
