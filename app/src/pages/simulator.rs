@@ -101,47 +101,50 @@ fn InputsForm(
     set: Callback<(&'static str, String, bool)>,
     error_of: impl Fn(&'static str) -> Option<String> + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let initial = inputs.get_untracked();
-    let choice = move |name: &'static str, value: &'static str| move |_| set.run((name, value.to_owned(), true));
     let fields = NUMBER_FIELDS.iter().map(|field| view! { <NumberInput field inputs set error_of/> }).collect_view();
     view! {
         <form class="sim-inputs" method="get" action="/simulator" on:submit=|ev| ev.prevent_default()>
-            <fieldset>
-                <legend>"Chip"</legend>
-                <div class="segmented">
-                    {Chip::ALL.into_iter().map(|chip| view! {
-                        <label>
-                            <input type="radio" name="chip" value=chip.id() checked=initial.chip == chip
-                                prop:checked=move || inputs.with(|i| i.chip == chip)
-                                on:change=choice("chip", chip.id())/>
-                            {chip.id().to_uppercase()}
-                        </label>
-                    }).collect_view()}
-                </div>
-            </fieldset>
-            <fieldset>
-                <legend>"Cost"</legend>
-                <div class="segmented">
-                    <label><input type="radio" name="mode" value="article" checked=initial.mode == CostMode::Article
-                        prop:checked=move || inputs.with(|i| i.mode == CostMode::Article) on:change=choice("mode", "article")/>"Article (chips only)"</label>
-                    <label><input type="radio" name="mode" value="full" checked=initial.mode == CostMode::Full
-                        prop:checked=move || inputs.with(|i| i.mode == CostMode::Full) on:change=choice("mode", "full")/>"Full cost"</label>
-                </div>
-            </fieldset>
-            <fieldset>
-                <legend>"Growth"</legend>
-                <div class="segmented">
-                    <label><input type="radio" name="growth" value="discrete" checked=initial.growth == Growth::Discrete
-                        prop:checked=move || inputs.with(|i| i.growth == Growth::Discrete) on:change=choice("growth", "discrete")/>"Doubles in steps"</label>
-                    <label><input type="radio" name="growth" value="continuous" checked=initial.growth == Growth::Continuous
-                        prop:checked=move || inputs.with(|i| i.growth == Growth::Continuous) on:change=choice("growth", "continuous")/>"Smoothly"</label>
-                </div>
-            </fieldset>
+            <Choices legend="Chip" name="chip" set
+                options=Chip::ALL.into_iter().map(|c| (c.id(), c.id().to_uppercase())).collect()
+                current=move || inputs.with(|i| i.chip.id())/>
+            <Choices legend="Cost" name="mode" set
+                options=vec![("article", "Article (chips only)".into()), ("full", "Full cost".into())]
+                current=move || inputs.with(|i| if i.mode == CostMode::Full { "full" } else { "article" })/>
+            <Choices legend="Growth" name="growth" set
+                options=vec![("discrete", "Doubles in steps".into()), ("continuous", "Smoothly".into())]
+                current=move || inputs.with(|i| if i.growth == Growth::Continuous { "continuous" } else { "discrete" })/>
             {fields}
             <noscript><button type="submit" class="primary">"Recompute"</button></noscript>
         </form>
     }
     .into_any()
+}
+
+/// One of a few named values, as radio buttons.
+#[component]
+fn Choices(
+    legend: &'static str,
+    name: &'static str,
+    options: Vec<(&'static str, String)>,
+    current: impl Fn() -> &'static str + Copy + Send + Sync + 'static,
+    set: Callback<(&'static str, String, bool)>,
+) -> impl IntoView {
+    let initial = untrack(current);
+    view! {
+        <fieldset>
+            <legend>{legend}</legend>
+            <div class="segmented">
+                {options.into_iter().map(|(value, label)| view! {
+                    <label>
+                        <input type="radio" name=name value=value checked=initial == value
+                            prop:checked=move || current() == value
+                            on:change=move |_| set.run((name, value.to_owned(), true))/>
+                        {label}
+                    </label>
+                }).collect_view()}
+            </div>
+        </fieldset>
+    }
 }
 
 /// Sliders for wide ranges move in powers of ten.
