@@ -8,8 +8,8 @@
 
 use crate::components::{format_money, thousands};
 use crate::simulator::{
-    simulate, CostMode, Growth, InputError, Inputs, NumberField, Outputs, Trainable, NUMBER_FIELDS, RECEIPTS,
-    XAI_TIMELINE,
+    h100_equivalents_at, simulate, CostMode, Growth, InputError, Inputs, NumberField, Outputs, Trainable,
+    NUMBER_FIELDS, RECEIPTS, XAI_TIMELINE,
 };
 use crate::simulator::{Chip, MonthPoint};
 use leptos::prelude::*;
@@ -348,20 +348,21 @@ fn LineChart(
     .into_any()
 }
 
+/// Months of xAI's build-out the comparison covers (Nov 2023 to Nov 2025).
+const REALITY_MONTHS: u32 = 24;
+
 #[component]
 fn ArticleVsReality(inputs: Inputs) -> impl IntoView {
     // The article's curve in H100-equivalents, from its own starting point and doubling rate.
-    let article = Inputs { horizon_months: 0.0, ..Inputs::default() };
+    let article = Inputs::default();
     let rows = XAI_TIMELINE
         .iter()
         .map(|m| {
-            let at = simulate(&Inputs { horizon_months: m.month, ..article.clone() });
-            let yours = simulate(&Inputs { horizon_months: m.month.min(240.0), ..inputs.clone() });
             view! {
                 <tr>
                     <td>{m.label}</td>
-                    <td class="num">{count(at.h100_equivalents)}</td>
-                    <td class="num">{count(yours.h100_equivalents)}</td>
+                    <td class="num">{count(h100_equivalents_at(&article, m.month))}</td>
+                    <td class="num">{count(h100_equivalents_at(&inputs, m.month))}</td>
                     <td class="num">{count(m.h100_equivalents)}</td>
                 </tr>
             }
@@ -370,7 +371,8 @@ fn ArticleVsReality(inputs: Inputs) -> impl IntoView {
     view! {
         <section class="panel">
             <h2>"The article's curve against xAI's real build-out"</h2>
-            <p class="hint">"In H100-equivalents (one A100 ≈ 0.315 H100 at BF16). Doubling every two months from 8,000 A100s overshoots within a year; the real cluster grew about 40-fold in 20 months."</p>
+            <p class="hint">"In H100-equivalents (one A100 ≈ 0.315 H100 at BF16), on a logarithmic scale. Doubling every two months from 8,000 A100s overshoots within a year; the real cluster grew about 90-fold in 20 months."</p>
+            <RealityChart article inputs/>
             <div class="table-wrap">
                 <table class="data">
                     <thead><tr><th scope="col">"Milestone"</th><th scope="col" class="num">"Article's curve"</th><th scope="col" class="num">"Your scenario"</th><th scope="col" class="num">"Actual"</th></tr></thead>
@@ -378,6 +380,49 @@ fn ArticleVsReality(inputs: Inputs) -> impl IntoView {
                 </table>
             </div>
         </section>
+    }
+    .into_any()
+}
+
+/// Both curves as lines and xAI's milestones as dots, on a log scale; the table beside it
+/// carries the same figures for screen readers.
+#[component]
+fn RealityChart(article: Inputs, inputs: Inputs) -> impl IntoView {
+    let (width, height) = (600.0, 200.0);
+    let months: Vec<f64> = (0..=REALITY_MONTHS).map(f64::from).collect();
+    let curve = |i: &Inputs| months.iter().map(|m| h100_equivalents_at(i, *m)).collect::<Vec<f64>>();
+    let (theirs, yours) = (curve(&article), curve(&inputs));
+    let all = theirs.iter().chain(&yours).copied().chain(XAI_TIMELINE.iter().map(|m| m.h100_equivalents));
+    let (lo, hi) =
+        all.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v.max(1.0).log10()), hi.max(v.max(1.0).log10())));
+    let span = (hi - lo).max(1e-9);
+    let x = move |month: f64| month / f64::from(REALITY_MONTHS) * width;
+    let y = move |v: f64| height - 6.0 - (v.max(1.0).log10() - lo) / span * (height - 12.0);
+    let path = |values: &[f64]| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(m, v)| format!("{}{:.1},{:.1}", if m == 0 { "M" } else { "L" }, x(m as f64), y(*v)))
+            .collect::<String>()
+    };
+    view! {
+        <figure class="reality-chart">
+            <svg viewBox=format!("0 0 {width} {height}") preserveAspectRatio="none" role="img"
+                aria-label="The article's doubling curve, your scenario, and xAI's actual clusters over 24 months">
+                <path class="article-curve" d=path(&theirs) fill="none" vector-effect="non-scaling-stroke"/>
+                <path class="your-curve" d=path(&yours) fill="none" vector-effect="non-scaling-stroke"/>
+                {XAI_TIMELINE.iter().map(|m| view! {
+                    <circle class="milestone" cx=x(m.month) cy=y(m.h100_equivalents) r="5">
+                        <title>{format!("{}: {} H100-equivalents", m.label, count(m.h100_equivalents))}</title>
+                    </circle>
+                }).collect_view()}
+            </svg>
+            <figcaption class="legend">
+                <span class="key article-curve">"Article: ×2 every 2 months"</span>
+                <span class="key your-curve">"Your scenario"</span>
+                <span class="key milestone">"xAI, actual"</span>
+            </figcaption>
+        </figure>
     }
     .into_any()
 }

@@ -10,4 +10,4 @@ pub mod notable;
 
 pub use constants::{Chip, ChipSpec, RECEIPTS, XAI_TIMELINE};
 pub use inputs::{CostMode, Growth, InputError, Inputs, NumberField, NUMBER_FIELDS};
-pub use model::{simulate, training_flop, MonthPoint, Outputs, Trainable};
+pub use model::{h100_equivalents_at, simulate, training_flop, MonthPoint, Outputs, Trainable};

@@ -223,6 +223,11 @@ pub fn simulate(inputs: &Inputs) -> Outputs {
     }
 }
 
+/// The cluster at month `t` in H100-equivalents (BF16 throughput), without the full run.
+pub fn h100_equivalents_at(inputs: &Inputs, t: f64) -> f64 {
+    Model::new(inputs).gpus(t) * inputs.chip.spec().bf16_tflops / H100_BF16_TFLOPS
+}
+
 /// Training compute from the 6·N·D rule.
 pub fn training_flop(parameters: f64, tokens: f64) -> f64 {
     6.0 * parameters * tokens
@@ -302,6 +307,14 @@ mod tests {
         let now = article(|i| i.horizon_months = 0.0);
         let llama = now.trainable.iter().find(|m| m.model.starts_with("Llama 3.1-405B")).expect("in the data");
         close(llama.days, llama.training_flop / (8_000.0 * 312e12 * 0.375 * 86_400.0));
+    }
+
+    #[test]
+    fn h100_equivalents_follow_the_curve() {
+        let defaults = Inputs::default();
+        close(h100_equivalents_at(&defaults, 0.0), 8_000.0 * 312.0 / 989.4);
+        close(h100_equivalents_at(&defaults, 10.0), 256_000.0 * 312.0 / 989.4);
+        close(h100_equivalents_at(&defaults, 6.0), article(|i| i.horizon_months = 6.0).h100_equivalents);
     }
 
     #[test]
