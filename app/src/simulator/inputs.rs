@@ -219,12 +219,11 @@ impl Inputs {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
         strict: bool,
     ) -> (Self, Vec<InputError>) {
-        let pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
         let mut inputs = Inputs::default();
         let mut errors = Vec::new();
-        let dependents_first = |name: &str| !matches!(name, "chip" | "mode");
-        let mut ordered = pairs.clone();
-        ordered.sort_by_key(|(name, _)| dependents_first(name));
+        // Chip and mode first: they set defaults that explicit values then override.
+        let mut ordered: Vec<(&str, &str)> = pairs.into_iter().collect();
+        ordered.sort_by_key(|(name, _)| !matches!(*name, "chip" | "mode"));
         for (name, raw) in ordered {
             let known = parameter_names().any(|n| n == name);
             if !known && !strict {

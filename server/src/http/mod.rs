@@ -41,6 +41,23 @@ pub struct AppState {
     pub store: Arc<dyn crate::store::Store>,
 }
 
+impl AppState {
+    /// Cookies get `Secure` when configured to, or when a proxy says the client used HTTPS.
+    pub fn secure_cookies_for(&self, headers: &axum::http::HeaderMap) -> bool {
+        self.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https")
+    }
+}
+
+/// The values of every cookie called `name` in the request's `Cookie` headers.
+pub fn cookies<'a>(headers: &'a axum::http::HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(move |pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()

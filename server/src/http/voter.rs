@@ -4,7 +4,7 @@
 use super::AppState;
 use app::services::Reader;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -51,27 +51,16 @@ pub fn new_voter_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn cookie_value(request: &Request) -> impl Iterator<Item = &str> {
-    request
-        .headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
-}
-
 pub async fn identify(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let known = cookie_value(&request).find_map(|v| state.voter_key.verify(v));
+    let known = super::cookies(request.headers(), COOKIE_NAME).find_map(|v| state.voter_key.verify(v));
     let fresh = known.is_none();
     let voter = known.unwrap_or_else(new_voter_id);
-    let secure =
-        state.secure_cookies || request.headers().get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
+    let secure = state.secure_cookies_for(request.headers());
     request.extensions_mut().insert(Reader { voter: voter.clone(), ip: peer.ip() });
     let mut response = next.run(request).await;
     if fresh {

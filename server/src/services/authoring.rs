@@ -35,14 +35,7 @@ impl Authoring {
     }
 
     async fn editor_poll(&self, poll: &Poll) -> Result<EditorPoll, AppError> {
-        let now = self.clock.now();
-        Ok(EditorPoll {
-            id: poll.id.0,
-            version: poll.version,
-            stage: poll.stage_at(now),
-            total_votes: self.votes(poll).await?,
-            poll: poll.view(now),
-        })
+        Ok(editor_view(poll, self.votes(poll).await?, self.clock.now()))
     }
 
     /// The first free slug from `base` on, or `base` itself when `exact` (the editor chose it).
@@ -82,6 +75,10 @@ impl Authoring {
         self.polls.forget(&next.slug);
         self.editor_poll(&self.stored(current.id.0).await?).await
     }
+}
+
+fn editor_view(poll: &Poll, total_votes: u64, now: chrono::DateTime<chrono::Utc>) -> EditorPoll {
+    EditorPoll { id: poll.id.0, version: poll.version, stage: poll.stage_at(now), total_votes, poll: poll.view(now) }
 }
 
 fn store_error(e: StoreError, poll: &NewPoll) -> AppError {
@@ -136,13 +133,7 @@ impl EditorService for Authoring {
         let comments = self.store.comments(poll.id).await.map_err(internal)?;
         let label = |option: &i64| poll.options.iter().find(|o| o.id == *option).map(|o| o.label.clone());
         Ok(Dashboard {
-            poll: EditorPoll {
-                id: poll.id.0,
-                version: poll.version,
-                stage: poll.stage_at(now),
-                total_votes: counts.total,
-                poll: poll.view(now),
-            },
+            poll: editor_view(&poll, counts.total, now),
             results: tally.view(&poll, now),
             timeline: timeline.into_iter().map(|(hour, votes)| TimelinePoint { hour, votes }).collect(),
             sources: sources

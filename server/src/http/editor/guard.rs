@@ -42,13 +42,7 @@ fn door_of(path: &str) -> Option<Door> {
 }
 
 pub fn session_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
-        .filter(|token| !token.is_empty())
+    super::super::cookies(headers, SESSION_COOKIE).find(|token| !token.is_empty())
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {

@@ -77,10 +77,8 @@ async fn login(
     let password = field(&pairs, "password").unwrap_or_default();
     match state.auth.login(email, password, peer.ip()).await {
         Ok(session) => {
-            let secure =
-                state.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https");
             let mut response = see_other(&next);
-            if let Some(cookie) = session_cookie(&session.token, secure) {
+            if let Some(cookie) = session_cookie(&session.token, state.secure_cookies_for(&headers)) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
