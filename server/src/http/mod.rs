@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
-use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
-use std::sync::Arc;
+use leptos_axum::{file_and_error_handler, generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::sync::{Arc, LazyLock};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -64,6 +64,11 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The app's page routes, listed once per process: while leptos lists them it holds every
+/// data load in the process pending, and one that starts meanwhile (a page being rendered
+/// by another instance, as in the tests) never resumes.
+static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 pub fn router(state: AppState) -> Router {
     let service: SharedReaderService = state.polls.clone();
     let editing: SharedEditorService = state.authoring.clone();
@@ -73,7 +78,7 @@ pub fn router(state: AppState) -> Router {
     let reader_routes = Router::new()
         .leptos_routes_with_context(
             &state,
-            generate_route_list(App),
+            PAGE_ROUTES.clone(),
             move || {
                 provide_context(service.clone());
                 provide_context(editing.clone());

@@ -262,8 +262,14 @@ pub fn draft(question: &str, labels: &[&str], opens_at: DateTime<Utc>, closes_at
 }
 
 /// A client that keeps cookies: one voter. Redirects are not followed, so tests see them.
+/// A reader's browser. A response that stalls fails its test instead of hanging the suite.
 pub fn voter() -> Client {
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 pub async fn vote(client: &Client, app: &TestApp, slug: &str, body: Value) -> (StatusCode, Value) {

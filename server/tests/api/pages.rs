@@ -92,6 +92,29 @@ async fn form_errors_are_html_pages(backend: Backend) {
     assert_eq!(app.stored_votes("form-errors").await, 0);
 }
 
+/// Route-list generation (done while an instance starts) used to leave any page whose data
+/// started loading meanwhile, in another instance of the same process, pending forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_instances_start() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.add_poll(open_poll("busy")).await;
+    let starting = tokio::spawn(async {
+        for _ in 0..200 {
+            spawn_app(Backend::Sqlite).await;
+        }
+    });
+    let client = voter();
+    let mut rendered = 0;
+    while !starting.is_finished() {
+        let (status, html) = page(&client, &app, "/polls/busy").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Question for busy?"), "the page finished with its poll");
+        rendered += 1;
+    }
+    starting.await.unwrap();
+    assert!(rendered > 8, "pages were rendered while instances started ({rendered})");
+}
+
 async fn markup_in_questions_renders_as_text(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut poll = open_poll("markup");
