@@ -4,16 +4,18 @@
 use crate::api::{ArchiveEntry, HomePage, PollPage};
 use crate::domain::{
     ApiTokenView, AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, PollDraft, PollStatus, PollView,
-    ResultsView, Transition, VoteReceipt, VoteSource,
+    ResultsView, ShareKit, Transition, VoteReceipt, VoteSource,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// Who is asking: the voter from the signed cookie and the client address (for rate limits).
+/// Who is asking: the voter from the signed cookie, the client address (for rate limits) and,
+/// for a vote from a signed email link, the newsletter subscriber (a keyed hash of their id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reader {
     pub voter: String,
     pub ip: IpAddr,
+    pub subscriber: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -59,6 +61,13 @@ pub trait EditorService: Send + Sync + 'static {
     ) -> Result<(), AppError>;
     async fn audit_log(&self) -> Result<Vec<AuditView>, AppError>;
     async fn api_tokens(&self, by: &EditorIdentity) -> Result<Vec<ApiTokenView>, AppError>;
+    /// Links, snippets and email blocks for poll `id`, with addresses on `origin`.
+    async fn share_kit(&self, id: i64, origin: &str) -> Result<ShareKit, AppError>;
 }
 
 pub type SharedEditorService = Arc<dyn EditorService>;
+
+/// The site's public address for a request (`https://polls.example.com`): links that leave
+/// the site (social cards, oEmbed, snippets) need it absolute. Provided by the server.
+#[derive(Clone)]
+pub struct PublicOrigin(pub Arc<dyn Fn(&axum::http::HeaderMap) -> String + Send + Sync>);

@@ -58,6 +58,33 @@ test('an editor writes, schedules, opens, watches, closes, exports and duplicate
   await expect(page.locator('#total-votes')).toHaveText('1');
   expect(page.url()).toBe(dashboard);
 
+  // The share panel: the poll link copies to the clipboard; each ESP has its email block.
+  const origin = new URL(page.url()).origin;
+  const share = page.getByRole('region', { name: 'Share and embed' });
+  await expect(share.getByLabel('Poll link')).toHaveValue(`${origin}/polls/which-chip-wins-2027`);
+  await expect(share.getByLabel('Embed code')).toHaveValue(new RegExp(`<iframe src="${origin}/embed/which-chip-wins-2027"`));
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await share.getByRole('button', { name: 'Copy' }).first().click();
+  await expect(share.getByRole('button', { name: 'Copied' })).toHaveCount(1);
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${origin}/polls/which-chip-wins-2027`);
+  await share.getByText('Mailchimp').click();
+  await expect(share.locator('#email-mailchimp-html')).toHaveValue(/sub=\*\|UNIQID\|\*/);
+  await expect(share.getByTitle('Preview of the Mailchimp email block')).toBeVisible();
+
+  // A subscriber's one-click link from the generic block: the page asks, one press counts.
+  const text = await share.locator('#email-generic-text').inputValue();
+  const link = text.split('\n').find((line) => line.startsWith('Nvidia: '))!.slice('Nvidia: '.length)
+    .replace('{{subscriber_id}}', 'subscriber-42');
+  const subscriber = await browser.newContext();
+  const inbox = await subscriber.newPage();
+  await inbox.goto(link);
+  await expect(inbox.getByText('Your answer: Nvidia')).toBeVisible();
+  await inbox.getByRole('button', { name: 'Confirm my vote' }).click();
+  await expect(inbox.getByRole('status')).toHaveText('Thanks! Your vote for Nvidia is in.');
+  await subscriber.close();
+  await expect(page.locator('#total-votes')).toHaveText('2');
+  await expect(page.getByRole('row', { name: /Email link/ })).toHaveCount(1);
+
   // Closing, then the CSV export has a row per option and the total.
   await page.getByRole('button', { name: 'Close now' }).click();
   await stage(page, 'closed');
@@ -69,10 +96,10 @@ test('an editor writes, schedules, opens, watches, closes, exports and duplicate
   const rows = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
   expect(rows).toEqual([
     'option_id,label,votes,percent',
-    'nvidia,Nvidia,0,0.0',
-    'amd,AMD,1,100.0',
+    'nvidia,Nvidia,1,50.0',
+    'amd,AMD,1,50.0',
     'google-tpu,Google TPU,0,0.0',
-    'total,,1,',
+    'total,,2,',
   ]);
 
   // Duplicating gives next week's draft, ready to edit.

@@ -32,5 +32,7 @@ export function fixturePolls(now: Date) {
       { kind: 'multiple', max_choices: 2, allow_comment: false }),
     openPoll(now, 'e2e-markup', 'Is <script>window.__pwned = true</script> <b>safe</b>?'),
     openPoll(now, 'e2e-change', 'May you change your mind?', { allow_vote_change: true }),
+    openPoll(now, 'e2e-embed', 'Would you vote inside a newsletter?'),
+    openPoll(now, 'e2e-embed-nojs', 'Would you vote inside a newsletter without JavaScript?'),
   ];
 }

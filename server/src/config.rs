@@ -36,6 +36,19 @@ pub struct Config {
     /// Mark cookies `Secure` (set this when served over HTTPS).
     #[arg(long, env = "POLLTELLIGENCE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// The site's public address (`https://polls.example.com`), used in links that leave the
+    /// site: embed snippets, oEmbed, email blocks, social cards. Default: from each request.
+    #[arg(long, env = "POLLTELLIGENCE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Origins allowed to frame the widget (`/embed/…`), space-separated; default any site.
+    #[arg(long, env = "POLLTELLIGENCE_FRAME_ANCESTORS")]
+    pub frame_ancestors: Option<String>,
+
+    /// Live-results connections (SSE) served at once; more are answered 503.
+    #[arg(long, env = "POLLTELLIGENCE_MAX_LISTENERS", default_value_t = 10_000)]
+    pub max_listeners: usize,
 }
 
 impl Config {
@@ -48,6 +61,24 @@ impl Config {
         if let Some(secret) = &self.secret {
             if secret.len() < 32 {
                 return Err("POLLTELLIGENCE_SECRET must be at least 32 characters".into());
+            }
+        }
+        if let Some(public) = &self.public_url {
+            let rest = public.strip_prefix("https://").or_else(|| public.strip_prefix("http://"));
+            if rest.is_none_or(|host| host.is_empty() || host.contains(['/', '?', '#', ' '])) {
+                return Err(format!(
+                    "POLLTELLIGENCE_PUBLIC_URL must be a scheme and host without a path, like https://polls.example.com (got {public:?})"
+                ));
+            }
+        }
+        if let Some(origins) = &self.frame_ancestors {
+            if let Some(bad) = origins
+                .split_whitespace()
+                .find(|o| !(o.starts_with("https://") || o.starts_with("http://")) || o.contains([';', ',', '\'', '"']))
+            {
+                return Err(format!(
+                    "POLLTELLIGENCE_FRAME_ANCESTORS takes origins like https://news.example.com (got {bad:?})"
+                ));
             }
         }
         let url = &self.database_url;

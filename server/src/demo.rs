@@ -135,6 +135,7 @@ async fn cast_demo_votes(store: &Arc<dyn Store>, id: PollId, demo: &DemoPoll) ->
                 source: SOURCES[voter as usize % SOURCES.len()],
                 at: demo.opens_at + Duration::minutes(voter * 7),
                 replace: false,
+                subscriber: None,
             };
             let store = store.clone();
             tasks.spawn(async move { store.record_vote(vote).await });

@@ -1,10 +1,12 @@
 //! The Polltelligence server: storage, services and HTTP around the `app` crate.
 
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod http;
 pub mod import;
 pub mod metrics;
+pub mod net;
 pub mod services;
 pub mod store;
 
@@ -57,9 +59,12 @@ impl Application {
         let metrics = Arc::new(metrics::Metrics::default());
         let polls =
             Arc::new(Polls::new(store.clone(), clock.clone(), RateLimiter::new(config.rate_limit), metrics.clone()));
+        polls.follow_other_instances();
         let auth =
             Arc::new(Auth::new(store.clone(), clock.clone()).await.map_err(|e| StartError::Auth(e.to_string()))?);
-        let authoring = Arc::new(Authoring::new(store.clone(), clock, polls.clone(), auth.clone()));
+        let email_links = delivery::email::LinkKey::new(format!("email-links:{secret}").as_bytes());
+        let authoring =
+            Arc::new(Authoring::new(store.clone(), clock, polls.clone(), auth.clone(), email_links.clone()));
         let listener = TcpListener::bind(config.site_addr)
             .await
             .map_err(|source| StartError::Listen { addr: config.site_addr, source })?;
@@ -76,7 +81,12 @@ impl Application {
             auth,
             authoring,
             voter_key: VoterKey::new(secret.as_bytes()),
+            email_links,
             secure_cookies: config.secure_cookies,
+            public_url: config.public_url.as_deref().map(|u| u.trim_end_matches('/').into()),
+            embed_frame_policy: http::embed_frame_policy(config.frame_ancestors.as_deref()),
+            images: Arc::new(delivery::images::Images::default()),
+            listeners: Arc::new(tokio::sync::Semaphore::new(config.max_listeners)),
             metrics,
             store: store.clone(),
         };
@@ -97,8 +107,8 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         // Without TCP_NODELAY, responses written in two parts stall ~40 ms on Nagle's algorithm.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
+        let listener = net::GuardedListener(self.listener).tap_io(|io| {
+            let _ = io.tcp().set_nodelay(true);
         });
         axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

@@ -2,7 +2,7 @@
 //! the one write, `save_poll`, is a POST that carries the session's CSRF token, which the
 //! server's editor guard checks before this code runs.
 
-use crate::domain::{ApiTokenView, AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, PollDraft};
+use crate::domain::{ApiTokenView, AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, PollDraft, ShareKit};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,14 @@ pub async fn load_dashboard(id: i64) -> Result<EditorPage<Dashboard>, AppError> 
     let (service, me) = ssr::context().await?;
     let data = service.dashboard(id).await.map_err(super::ssr::with_status)?;
     Ok(EditorPage { me, data })
+}
+
+/// The share panel: links, snippets and email blocks of poll `id`.
+#[server(prefix = "/rpc", endpoint = "editor/share", input = GetUrl)]
+pub async fn load_share(id: i64) -> Result<ShareKit, AppError> {
+    let (service, _) = ssr::context().await?;
+    let origin = super::ssr::origin().await;
+    service.share_kit(id, &origin).await.map_err(super::ssr::with_status)
 }
 
 #[server(prefix = "/rpc", endpoint = "editor/audit", input = GetUrl)]

@@ -15,6 +15,10 @@ pub struct PollPage {
     pub my_vote: Option<Vec<OptionKey>>,
     /// Present when the visibility rule lets this reader see them.
     pub results: Option<ResultsView>,
+    /// The site's public address (for the page's social card and oEmbed links); set by
+    /// `load_poll`, empty where no page head needs it.
+    #[serde(default)]
+    pub origin: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +45,9 @@ pub async fn load_home() -> Result<HomePage, AppError> {
 #[server(prefix = "/rpc", endpoint = "poll")]
 pub async fn load_poll(slug: String) -> Result<PollPage, AppError> {
     let (service, reader) = ssr::context().await?;
-    service.poll_page(&slug, &reader).await.map_err(ssr::with_status)
+    let mut page = service.poll_page(&slug, &reader).await.map_err(ssr::with_status)?;
+    page.origin = ssr::origin().await;
+    Ok(page)
 }
 
 #[server(prefix = "/rpc", endpoint = "archive")]
@@ -70,6 +76,12 @@ pub(crate) mod ssr {
         let axum::Extension(reader) =
             leptos_axum::extract::<axum::Extension<Reader>>().await.map_err(|_| AppError::Internal)?;
         Ok((service, reader))
+    }
+
+    /// This site's public address, as the server works it out for this request.
+    pub async fn origin() -> String {
+        let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
+        use_context::<crate::services::PublicOrigin>().map(|origin| (origin.0)(&headers)).unwrap_or_default()
     }
 
     /// Sends the error's own status instead of server functions' default 500.

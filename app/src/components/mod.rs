@@ -1,9 +1,11 @@
 //! Views shared by the pages. They render data; they hold no rules of their own.
 
+mod live;
 mod local_time;
 mod poll_card;
 mod results;
 
+pub use live::{follow_live, LiveResults};
 #[cfg(feature = "hydrate")]
 pub use local_time::browser;
 pub use local_time::{input_time, LocalTime};

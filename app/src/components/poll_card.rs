@@ -1,4 +1,4 @@
-use super::{format_time, ResultsBars};
+use super::{format_time, LiveResults};
 use crate::api::{CastVote, PollPage};
 use crate::domain::{AppError, OptionKey, PollStatus, PollView, ResultsView, VoteReceipt};
 use leptos::prelude::*;
@@ -43,7 +43,7 @@ fn labels_of(poll: &PollView, keys: &[OptionKey]) -> String {
 /// The page as the server rendered it: ballot, or the reader's earlier vote.
 #[component]
 fn Body(page: PollPage, vote: ServerAction<CastVote>, heading_id: String) -> impl IntoView {
-    let PollPage { poll, my_vote, results } = page;
+    let PollPage { poll, my_vote, results, .. } = page;
     if let Some(mine) = my_vote {
         let note = format!("You voted: {}.", labels_of(&poll, &mine));
         let may_change = poll.allow_vote_change && poll.status == PollStatus::Open;
@@ -66,7 +66,7 @@ fn Body(page: PollPage, vote: ServerAction<CastVote>, heading_id: String) -> imp
     match poll.status {
         PollStatus::Open => view! {
             <Ballot poll=poll.clone() vote heading_id/>
-            {results.map(|r| view! { <ResultsBars results=r/> })}
+            {results.map(|r| view! { <LiveResults results=r/> })}
         }
         .into_any(),
         PollStatus::Closed => view! {
@@ -107,7 +107,7 @@ fn Receipt(poll: PollView, receipt: VoteReceipt) -> impl IntoView {
 #[component]
 fn ResultsOrReason(poll: PollView, results: Option<ResultsView>, mine: Vec<OptionKey>) -> impl IntoView {
     match results {
-        Some(results) => view! { <ResultsBars results mine/> }.into_any(),
+        Some(results) => view! { <LiveResults results mine/> }.into_any(),
         None => {
             let reason = match (poll.results_visibility, poll.status) {
                 (crate::domain::ResultsVisibility::Never, _) => "The results of this poll are not published.",

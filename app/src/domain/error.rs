@@ -45,6 +45,12 @@ pub enum AppError {
     EditRefused(String),
     #[error("The address /polls/{0} is taken by another poll. Choose another.")]
     SlugTaken(String),
+    #[error("Too many live-results connections are open right now. Please try again in a moment.")]
+    TooManyListeners,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     #[error("The server could not be reached. Check your connection and try again.")]
@@ -73,6 +79,9 @@ impl AppError {
             AppError::StaleEdit => "stale_edit",
             AppError::EditRefused(_) => "edit_refused",
             AppError::SlugTaken(_) => "slug_taken",
+            AppError::TooManyListeners => "too_many_listeners",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Unsupported(_) => "not_implemented",
             AppError::Internal => "internal_error",
             AppError::Unreachable => "unreachable",
         }
@@ -82,7 +91,7 @@ impl AppError {
         match self {
             AppError::MalformedRequest(_) => 400,
             AppError::Unauthorized | AppError::LoginFailed => 401,
-            AppError::ResultsHidden | AppError::CsrfFailed => 403,
+            AppError::ResultsHidden | AppError::CsrfFailed | AppError::Forbidden(_) => 403,
             AppError::PollNotFound | AppError::NotFound => 404,
             AppError::PollNotOpen(_) | AppError::StaleEdit | AppError::EditRefused(_) | AppError::SlugTaken(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
@@ -93,7 +102,8 @@ impl AppError {
             | AppError::InvalidInput(_) => 422,
             AppError::RateLimited | AppError::TooManyAttempts(_) => 429,
             AppError::Internal => 500,
-            AppError::Unreachable => 503,
+            AppError::Unsupported(_) => 501,
+            AppError::Unreachable | AppError::TooManyListeners => 503,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod authoring;
 mod ballot;
+mod delivery;
 mod editor;
 mod error;
 mod export;
@@ -15,6 +16,7 @@ pub use authoring::{
     TimelinePoint, Transition, LABEL_MAX_CHARS, QUESTION_MAX_CHARS,
 };
 pub use ballot::{Ballot, BallotError, Comment, COMMENT_MAX_CHARS};
+pub use delivery::{check_subscriber, EmailBlockView, Esp, ShareKit, SubscriberProblem, SUBSCRIBER_MAX_CHARS};
 pub use editor::{check_new_password, ApiTokenView, AuditView, EditorId, EditorIdentity, Email, PASSWORD_MIN_CHARS};
 pub use error::AppError;
 pub use export::{comments_csv, results_csv};

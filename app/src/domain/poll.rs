@@ -86,7 +86,7 @@ impl Publication {
 }
 
 /// What a reader sees of a published poll at a given moment, derived from its times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PollStatus {
     Scheduled,

@@ -5,7 +5,7 @@ use crate::api::{load_archive, load_home, load_poll, ArchiveEntry};
 use crate::components::{format_time, winner_sentence, PollCard, ResultsBars};
 use crate::domain::AppError;
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -62,6 +62,7 @@ pub fn PollPage() -> impl IntoView {
                 match poll.await {
                     Ok(page) => view! {
                         <Title text=page.poll.question.clone()/>
+                        <ShareHead page=page.clone()/>
                         <PollCard page/>
                         <p class="back"><a href="/archive">"Past polls and their results →"</a></p>
                     }.into_any(),
@@ -70,6 +71,38 @@ pub fn PollPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What other sites read from a poll page's head: the Open Graph / Twitter card (the
+/// results image) and oEmbed discovery, all absolute addresses.
+#[component]
+fn ShareHead(page: crate::api::PollPage) -> impl IntoView {
+    let origin = page.origin;
+    let slug = page.poll.slug.to_string();
+    let question = page.poll.question;
+    let url = format!("{origin}/polls/{slug}");
+    let card = format!("{origin}/polls/{slug}/results.png?w=1200&h=630");
+    let encoded: String = url
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    view! {
+        <Meta property="og:type" content="website"/>
+        <Meta property="og:title" content=question.clone()/>
+        <Meta property="og:url" content=url/>
+        <Meta property="og:image" content=card.clone()/>
+        <Meta property="og:image:width" content="1200"/>
+        <Meta property="og:image:height" content="630"/>
+        <Meta name="twitter:card" content="summary_large_image"/>
+        <Meta name="twitter:image" content=card/>
+        <Link rel="alternate" type_="application/json+oembed" title=question href=format!("{origin}/oembed?url={encoded}&format=json")/>
     }
 }
 

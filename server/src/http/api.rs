@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/polls/{slug}/votes", post(vote))
         .route("/simulate", get(simulate))
         .route("/openapi.json", get(openapi))
+        .merge(super::delivery::api_routes())
         .nest("/editor", super::editor::api::routes())
         .fallback(|| async { ApiError(AppError::NotFound) })
         .method_not_allowed_fallback(|| async {

@@ -22,10 +22,23 @@ pub async fn vote(
     };
     // A valid slug is URL-safe as it is; anything else has no poll page to go back to.
     let back = Slug::parse(&slug).map_or_else(|_| "/".to_owned(), |slug| format!("/polls/{slug}"));
+    vote_by_form(&state, &slug, &reader, body, VoteSource::Web, back).await
+}
+
+/// A ballot form posted from a page (the poll page, the widget): the vote, then back to
+/// `back` (which shows it), or an error page with a link there.
+pub async fn vote_by_form(
+    state: &AppState,
+    slug: &str,
+    reader: &Reader,
+    body: Result<Bytes, BytesRejection>,
+    source: VoteSource,
+    back: String,
+) -> Response {
     let outcome = async {
         let body = body.map_err(body_error)?;
         let (choices, comment) = parse_ballot_form(&body)?;
-        state.polls.cast_vote(&slug, &reader, &choices, comment.as_deref(), VoteSource::Web).await
+        state.polls.cast_vote(slug, reader, &choices, comment.as_deref(), source).await
     }
     .await;
     match outcome {

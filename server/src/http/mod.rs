@@ -3,14 +3,15 @@
 //! metrics. Handlers parse, call a service (`Polls`, `Auth`, `Authoring`), and render.
 
 mod api;
+mod delivery;
 pub mod editor;
-mod errors;
+pub(crate) mod errors;
 mod form;
 pub mod voter;
 
 use crate::metrics::Metrics;
 use crate::services::{Auth, Authoring, Polls};
-use app::services::{SharedEditorService, SharedReaderService};
+use app::services::{PublicOrigin, SharedEditorService, SharedReaderService};
 use app::{shell, App};
 use axum::extract::{FromRef, Request, State};
 use axum::http::{header, StatusCode};
@@ -36,7 +37,14 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub authoring: Arc<Authoring>,
     pub voter_key: VoterKey,
+    pub email_links: crate::delivery::email::LinkKey,
     pub secure_cookies: bool,
+    /// `POLLTELLIGENCE_PUBLIC_URL` without a trailing slash, when configured.
+    pub public_url: Option<Arc<str>>,
+    pub embed_frame_policy: axum::http::HeaderValue,
+    pub images: Arc<crate::delivery::images::Images>,
+    /// Live-results connections still allowed.
+    pub listeners: Arc<tokio::sync::Semaphore>,
     pub metrics: Arc<Metrics>,
     pub store: Arc<dyn crate::store::Store>,
 }
@@ -46,6 +54,28 @@ impl AppState {
     pub fn secure_cookies_for(&self, headers: &axum::http::HeaderMap) -> bool {
         self.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https")
     }
+
+    /// The site's address as readers reach it, for links that leave the site: the configured
+    /// public URL, else the request's host (only plain host characters are trusted).
+    pub fn origin(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = &self.public_url {
+            return url.to_string();
+        }
+        let scheme = if self.secure_cookies_for(headers) { "https" } else { "http" };
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+            .map_or_else(|| self.leptos.site_addr.to_string(), str::to_owned);
+        format!("{scheme}://{host}")
+    }
+}
+
+pub use delivery::frame_policy;
+
+/// The CSP `frame-ancestors` value for the widget.
+pub fn embed_frame_policy(origins: Option<&str>) -> axum::http::HeaderValue {
+    delivery::embed_frame_policy(origins)
 }
 
 /// The values of every cookie called `name` in the request's `Cookie` headers.
@@ -72,6 +102,8 @@ static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_
 pub fn router(state: AppState) -> Router {
     let service: SharedReaderService = state.polls.clone();
     let editing: SharedEditorService = state.authoring.clone();
+    let origin_state = state.clone();
+    let origin = PublicOrigin(Arc::new(move |headers: &axum::http::HeaderMap| origin_state.origin(headers)));
     let leptos = state.leptos.clone();
     let pkg_dir = std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
 
@@ -82,10 +114,12 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(service.clone());
                 provide_context(editing.clone());
+                provide_context(origin.clone());
             },
             move || shell(leptos.clone()),
         )
         .route("/polls/{slug}/vote", post(form::vote))
+        .merge(delivery::reader_routes())
         .nest("/api/v1", api::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify));
 
@@ -104,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reader_routes)
         .merge(editor::routes())
         .merge(static_files)
+        .merge(delivery::public_routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(file_and_error_handler::<AppState, _>(shell))
@@ -118,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             header::HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(middleware::from_fn_with_state(state.clone(), editor::guard::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), frame_policy))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .with_state(state)
 }

@@ -61,13 +61,20 @@ pub async fn identify(
     let fresh = known.is_none();
     let voter = known.unwrap_or_else(new_voter_id);
     let secure = state.secure_cookies_for(request.headers());
-    request.extensions_mut().insert(Reader { voter: voter.clone(), ip: peer.ip() });
+    // The widget lives in other sites' frames: over HTTPS its cookie is a partitioned
+    // third-party cookie (one voter per host site); elsewhere the first-party `Lax` one.
+    let embedded = secure && request.uri().path().starts_with("/embed/");
+    request.extensions_mut().insert(Reader { voter: voter.clone(), ip: peer.ip(), subscriber: None });
     let mut response = next.run(request).await;
     if fresh {
+        let attributes = match (embedded, secure) {
+            (true, _) => "; SameSite=None; Secure; Partitioned",
+            (false, true) => "; SameSite=Lax; Secure",
+            (false, false) => "; SameSite=Lax",
+        };
         let cookie = format!(
-            "{COOKIE_NAME}={}; Path=/; Max-Age={TWO_YEARS}; HttpOnly; SameSite=Lax{}",
-            state.voter_key.sign(&voter),
-            if secure { "; Secure" } else { "" }
+            "{COOKIE_NAME}={}; Path=/; Max-Age={TWO_YEARS}; HttpOnly{attributes}",
+            state.voter_key.sign(&voter)
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(SET_COOKIE, value);

@@ -7,7 +7,7 @@ use super::{internal, Clock, Polls};
 use crate::store::{NewAudit, Store, StoreError};
 use app::domain::{
     slug_candidates, ApiTokenView, AppError, AuditView, CommentView, Dashboard, EditorIdentity, EditorPoll, NewPoll,
-    Poll, PollDraft, PollId, Publication, Slug, SourceCount, TimelinePoint, Transition, VoteSource,
+    Poll, PollDraft, PollId, Publication, ShareKit, Slug, SourceCount, TimelinePoint, Transition, VoteSource,
 };
 use app::services::EditorService;
 use std::sync::Arc;
@@ -19,11 +19,18 @@ pub struct Authoring {
     clock: Arc<dyn Clock>,
     polls: Arc<Polls>,
     auth: Arc<Auth>,
+    links: crate::delivery::email::LinkKey,
 }
 
 impl Authoring {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, polls: Arc<Polls>, auth: Arc<Auth>) -> Self {
-        Authoring { store, clock, polls, auth }
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        polls: Arc<Polls>,
+        auth: Arc<Auth>,
+        links: crate::delivery::email::LinkKey,
+    ) -> Self {
+        Authoring { store, clock, polls, auth, links }
     }
 
     async fn stored(&self, id: i64) -> Result<Poll, AppError> {
@@ -73,6 +80,12 @@ impl Authoring {
         self.store.update_poll(current.id, current.version, &next, &audit).await.map_err(|e| store_error(e, &next))?;
         self.polls.forget(&current.slug);
         self.polls.forget(&next.slug);
+        // Live listeners, here and on other instances, see a poll closed, reopened or
+        // reworded without waiting for a vote.
+        self.polls.changed(current.id);
+        if let Err(e) = self.store.announce_change(current.id).await {
+            tracing::warn!(error = %e, "could not tell other instances of an edit");
+        }
         self.editor_poll(&self.stored(current.id.0).await?).await
     }
 }
@@ -231,5 +244,10 @@ impl EditorService for Authoring {
 
     async fn api_tokens(&self, by: &EditorIdentity) -> Result<Vec<ApiTokenView>, AppError> {
         self.auth.api_tokens(by).await
+    }
+
+    async fn share_kit(&self, id: i64, origin: &str) -> Result<ShareKit, AppError> {
+        let poll = self.stored(id).await?;
+        Ok(crate::delivery::share_kit(origin, &self.links, &poll.view(self.clock.now())))
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod authoring;
+pub mod live;
 mod rate_limit;
 
 pub use auth::Auth;
@@ -44,6 +45,7 @@ pub struct Polls {
     limiter: RateLimiter,
     metrics: Arc<Metrics>,
     by_slug: RwLock<HashMap<Slug, (Instant, Arc<Poll>)>>,
+    live: live::LiveHub,
 }
 
 fn internal(e: StoreError) -> AppError {
@@ -53,10 +55,29 @@ fn internal(e: StoreError) -> AppError {
 
 impl Polls {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limiter: RateLimiter, metrics: Arc<Metrics>) -> Self {
-        Polls { store, clock, limiter, metrics, by_slug: RwLock::default() }
+        Polls { store, clock, limiter, metrics, by_slug: RwLock::default(), live: live::LiveHub::default() }
     }
 
-    async fn find(&self, slug: &str) -> Result<Arc<Poll>, AppError> {
+    /// Follows votes committed by other instances (PostgreSQL), so live listeners here see
+    /// them too. Runs until the store's feed ends.
+    pub fn follow_other_instances(self: &Arc<Self>) {
+        let Some(mut feed) = self.store.vote_feed() else { return };
+        let polls = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let notice = feed.recv().await;
+                let Some(polls) = polls.upgrade() else { return };
+                match notice {
+                    Ok(Some(poll)) => polls.live.touch(poll),
+                    Ok(None) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => polls.live.touch_all(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// The published poll at `slug` (cached for a moment).
+    pub async fn find(&self, slug: &str) -> Result<Arc<Poll>, AppError> {
         let slug = Slug::parse(slug).map_err(|_| AppError::PollNotFound)?;
         if let Some((at, poll)) = self.by_slug.read().expect("poll cache lock").get(&slug) {
             if at.elapsed() < POLL_TTL {
@@ -72,6 +93,41 @@ impl Polls {
     /// Drops a cached poll after an editor changed it, so this instance shows the change at once.
     pub fn forget(&self, slug: &Slug) {
         self.by_slug.write().expect("poll cache lock").remove(slug);
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The poll's status and its results as the public sees them (no vote of their own):
+    /// what images and other public copies may show.
+    pub async fn public_results(&self, poll: &Poll) -> Result<(PollStatus, Option<ResultsView>), AppError> {
+        let now = self.clock.now();
+        let status = poll.status_at(now);
+        let results =
+            if poll.results_visible(status, false) { Some(self.results_view(poll, now, false).await?) } else { None };
+        Ok((status, results))
+    }
+
+    /// A poll's results as live listeners get them, whoever may see them; `fresh` after a
+    /// notice of a change (the poll and its counts read past this instance's short caches:
+    /// the change may have been made on another instance).
+    async fn live_results(&self, slug: &str, fresh: bool) -> Result<ResultsView, AppError> {
+        if fresh {
+            if let Ok(slug) = Slug::parse(slug) {
+                self.forget(&slug);
+            }
+        }
+        let poll = self.find(slug).await?;
+        self.results_view(&poll, self.clock.now(), fresh).await
+    }
+
+    /// Whether this reader may see the poll's results now.
+    pub async fn may_see_results(&self, poll: &Poll, reader: &Reader) -> Result<bool, AppError> {
+        let status = poll.status_at(self.clock.now());
+        Ok(poll.results_visible(status, false)
+            || (poll.results_visible(status, true)
+                && self.store.vote_of(poll.id, &reader.voter).await.map_err(internal)?.is_some()))
     }
 
     async fn results_view(&self, poll: &Poll, now: DateTime<Utc>, after_vote: bool) -> Result<ResultsView, AppError> {
@@ -91,7 +147,7 @@ impl Polls {
         } else {
             None
         };
-        Ok(PollPage { poll: poll.view(now), my_vote, results })
+        Ok(PollPage { poll: poll.view(now), my_vote, results, origin: String::new() })
     }
 
     async fn archive_entry(&self, poll: &Poll, now: DateTime<Utc>) -> Result<ArchiveEntry, AppError> {
@@ -127,15 +183,10 @@ impl ReaderService for Polls {
 
     async fn results(&self, slug: &str, reader: &Reader) -> Result<ResultsView, AppError> {
         let poll = self.find(slug).await?;
-        let now = self.clock.now();
-        let status = poll.status_at(now);
-        let visible = poll.results_visible(status, false)
-            || (poll.results_visible(status, true)
-                && self.store.vote_of(poll.id, &reader.voter).await.map_err(internal)?.is_some());
-        if !visible {
+        if !self.may_see_results(&poll, reader).await? {
             return Err(AppError::ResultsHidden);
         }
-        self.results_view(&poll, now, false).await
+        self.results_view(&poll, self.clock.now(), false).await
     }
 
     async fn poll_page(&self, slug: &str, reader: &Reader) -> Result<PollPage, AppError> {
@@ -209,9 +260,15 @@ impl Polls {
             comment: ballot.comment().map(|c| c.as_str().to_owned()),
             source,
             at: now,
-            replace: poll.allow_vote_change,
+            // A vote from an email link is once per subscriber, never a change.
+            replace: poll.allow_vote_change && reader.subscriber.is_none(),
+            subscriber: reader.subscriber.clone(),
         };
-        let (choices, recorded, changed) = match self.store.record_vote(vote).await.map_err(internal)? {
+        let outcome = self.store.record_vote(vote).await.map_err(internal)?;
+        if !matches!(outcome, VoteOutcome::AlreadyVoted(_)) {
+            self.live.touch(poll.id);
+        }
+        let (choices, recorded, changed) = match outcome {
             VoteOutcome::Recorded => (ballot.choices().to_vec(), true, false),
             VoteOutcome::Changed { .. } => (ballot.choices().to_vec(), false, true),
             VoteOutcome::AlreadyVoted(stored) => (stored, false, false),

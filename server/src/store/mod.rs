@@ -47,6 +47,8 @@ pub struct NewVote {
     pub at: DateTime<Utc>,
     /// Replace the voter's earlier vote, if any (polls that allow changes before close).
     pub replace: bool,
+    /// The newsletter subscriber (keyed hash) of a vote from an email link: one vote each.
+    pub subscriber: Option<String>,
 }
 
 /// Vote counts as stored: total votes and votes per option id.
@@ -95,6 +97,16 @@ pub trait Store: EditorStore + Send + Sync + 'static {
     async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError>;
     /// The secret named `name`, stored as `candidate` if there is none yet.
     async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError>;
+    /// Polls whose votes changed, as committed by any instance on this database; `None`
+    /// where this process is the only writer (its own votes are known without asking).
+    /// An item `None` means some notices may have been missed: treat every poll as changed.
+    fn vote_feed(&self) -> Option<tokio::sync::broadcast::Receiver<Option<PollId>>> {
+        None
+    }
+    /// Tells the other instances (`vote_feed`) that an editor changed `poll`.
+    async fn announce_change(&self, _poll: PollId) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
@@ -130,10 +142,12 @@ impl<'s> MigrationSource<'s> for Embedded {
 const SQLITE_MIGRATIONS: Embedded = Embedded(&[
     (1, "polls and votes", include_str!("../../../migrations/sqlite/0001_polls_and_votes.sql")),
     (2, "editors", include_str!("../../../migrations/sqlite/0002_editors.sql")),
+    (3, "email votes", include_str!("../../../migrations/sqlite/0003_email_votes.sql")),
 ]);
 const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
     (1, "polls and votes", include_str!("../../../migrations/postgres/0001_polls_and_votes.sql")),
     (2, "editors", include_str!("../../../migrations/postgres/0002_editors.sql")),
+    (3, "email votes", include_str!("../../../migrations/postgres/0003_email_votes.sql")),
 ]);
 
 mod sql {
@@ -152,8 +166,12 @@ mod sql {
     pub const VOTE_OF: &str = "SELECT o.key FROM votes v \
         JOIN vote_choices c ON c.vote_id = v.id JOIN poll_options o ON o.id = c.option_id \
         WHERE v.poll_id = $1 AND v.voter_id = $2 ORDER BY o.position";
-    pub const INSERT_VOTE: &str = "INSERT INTO votes (poll_id, voter_id, source, created_at) VALUES ($1, $2, $3, $4) \
-        ON CONFLICT (poll_id, voter_id) DO NOTHING RETURNING id";
+    // No conflict target: a repeat of the voter or of the email subscriber both do nothing.
+    pub const INSERT_VOTE: &str = "INSERT INTO votes (poll_id, voter_id, source, created_at, subscriber) \
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id";
+    pub const VOTE_OF_SUBSCRIBER: &str = "SELECT o.key FROM votes v \
+        JOIN vote_choices c ON c.vote_id = v.id JOIN poll_options o ON o.id = c.option_id \
+        WHERE v.poll_id = $1 AND v.subscriber = $2 ORDER BY o.position";
     pub const INSERT_CHOICE: &str = "INSERT INTO vote_choices (vote_id, poll_id, option_id) VALUES ($1, $2, $3)";
     pub const INSERT_COMMENT: &str = "INSERT INTO comments (vote_id, poll_id, body, created_at) \
         VALUES ($1, $2, $3, $4) ON CONFLICT (vote_id) DO UPDATE SET body = excluded.body";
@@ -257,10 +275,12 @@ macro_rules! insert_vote_rows {
             .bind(&vote.voter)
             .bind(vote.source.name())
             .bind(vote.at)
+            .bind(&vote.subscriber)
             .fetch_optional(&mut *db)
             .await?;
         match id {
-            None if vote.replace => {
+            // Email votes never replace: the conflict may be the subscriber's, not this voter's.
+            None if vote.replace && vote.subscriber.is_none() => {
                 let id: i64 = sqlx::query_scalar(super::sql::VOTE_ID)
                     .bind(vote.poll.0)
                     .bind(&vote.voter)
@@ -274,11 +294,18 @@ macro_rules! insert_vote_rows {
                 app::domain::VoteOutcome::Changed { previous }
             }
             None => {
-                let keys: Vec<String> = sqlx::query_scalar(super::sql::VOTE_OF)
+                let mut keys: Vec<String> = sqlx::query_scalar(super::sql::VOTE_OF)
                     .bind(vote.poll.0)
                     .bind(&vote.voter)
                     .fetch_all(&mut *db)
                     .await?;
+                if let (true, Some(subscriber)) = (keys.is_empty(), &vote.subscriber) {
+                    keys = sqlx::query_scalar(super::sql::VOTE_OF_SUBSCRIBER)
+                        .bind(vote.poll.0)
+                        .bind(subscriber)
+                        .fetch_all(&mut *db)
+                        .await?;
+                }
                 app::domain::VoteOutcome::AlreadyVoted(super::keys_of_vote(keys)?.unwrap_or_default())
             }
             Some(id) => {

@@ -6,17 +6,21 @@
 use super::{counts_from_rows, sql, Counts, NewVote, Store, StoreError};
 use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::Executor;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
 
 const COUNTS_TTL: Duration = Duration::from_secs(1);
+/// LISTEN/NOTIFY channel on which every instance announces the poll of each vote it commits.
+const VOTES_CHANNEL: &str = "polltelligence_votes";
 
 pub struct PostgresStore {
     pool: PgPool,
     counts: RwLock<HashMap<PollId, (Instant, Arc<Counts>)>>,
+    feed: broadcast::Sender<Option<PollId>>,
 }
 
 impl PostgresStore {
@@ -24,7 +28,9 @@ impl PostgresStore {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
         sqlx::migrate::Migrator::new(super::POSTGRES_MIGRATIONS).await?.run(&pool).await?;
-        Ok(PostgresStore { pool, counts: RwLock::default() })
+        let (feed, _) = broadcast::channel(1024);
+        tokio::spawn(listen_for_votes(pool.clone(), feed.clone()));
+        Ok(PostgresStore { pool, counts: RwLock::default(), feed })
     }
 
     super::shared_queries!("BEGIN");
@@ -95,6 +101,14 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await?;
         // On a repeat, ON CONFLICT waits for the winning row's commit, so it can be read back.
         let outcome = super::insert_vote_rows!(&mut *tx, &vote);
+        if !matches!(outcome, VoteOutcome::AlreadyVoted(_)) {
+            // Delivered to every listening instance when (and only if) the vote commits.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(VOTES_CHANNEL)
+                .bind(vote.poll.0.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(outcome)
     }
@@ -102,5 +116,57 @@ impl Store for PostgresStore {
     async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
         sqlx::query(sql::INSERT_SECRET).bind(name).bind(candidate).execute(&self.pool).await?;
         Ok(sqlx::query_scalar(sql::SECRET).bind(name).fetch_one(&self.pool).await?)
+    }
+
+    fn vote_feed(&self) -> Option<broadcast::Receiver<Option<PollId>>> {
+        Some(self.feed.subscribe())
+    }
+
+    async fn announce_change(&self, poll: PollId) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(VOTES_CHANNEL)
+            .bind(poll.0.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Forwards the votes every instance announces into `feed`, for as long as the process runs.
+/// A lost connection is re-established (sqlx's listener reconnects); the gap is reported as
+/// `None`, since notices sent meanwhile are gone.
+async fn listen_for_votes(pool: PgPool, feed: broadcast::Sender<Option<PollId>>) {
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other instances' votes; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(VOTES_CHANNEL).await {
+            tracing::warn!(error = %e, "LISTEN failed; retrying");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        }
+        let _ = feed.send(None);
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notice)) => {
+                    if let Ok(id) = notice.payload().parse() {
+                        let _ = feed.send(Some(PollId(id)));
+                    }
+                }
+                Ok(None) => {
+                    let _ = feed.send(None);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for votes failed; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    break;
+                }
+            }
+        }
     }
 }

@@ -46,6 +46,8 @@ pub struct Options {
     pub rate_limit: u32,
     /// A clock the test moves by hand; the system clock when `None`.
     pub clock: Option<Arc<TestClock>>,
+    /// Live-results connections allowed at once (the server's default when `None`).
+    pub max_listeners: Option<usize>,
 }
 
 /// Time that passes only when a test says so.
@@ -105,6 +107,9 @@ async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -
         rate_limit: options.rate_limit,
         secret: None,
         secure_cookies: false,
+        public_url: None,
+        frame_ancestors: None,
+        max_listeners: options.max_listeners.unwrap_or(10_000),
     };
     let clock: Arc<dyn Clock> = match options.clock {
         Some(clock) => clock,
@@ -324,4 +329,68 @@ pub fn scheduled_poll(slug: &str) -> NewPoll {
 
 pub fn choices(keys: &[&str]) -> Value {
     json!({ "choices": keys })
+}
+
+impl TestApp {
+    /// Another server on the same database, running beside this one (a second instance).
+    pub async fn another_instance(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        start(self.database_url.clone(), dir, Options::default()).await
+    }
+
+    /// The `source` of every vote of a poll, straight from the database.
+    pub async fn stored_sources(&self, slug: &str) -> Vec<String> {
+        let sql = "SELECT v.source FROM votes v JOIN polls p ON p.id = v.poll_id WHERE p.slug = $1 ORDER BY v.id";
+        if self.database_url.starts_with("postgres") {
+            let mut conn = sqlx::PgConnection::connect(&self.database_url).await.unwrap();
+            sqlx::query_scalar(sql).bind(slug).fetch_all(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database_url).await.unwrap();
+            sqlx::query_scalar(sql).bind(slug).fetch_all(&mut conn).await.unwrap()
+        }
+    }
+}
+
+/// A Server-Sent Events reader over a streaming response.
+pub struct EventStream {
+    response: Response,
+    buffer: String,
+}
+
+impl EventStream {
+    pub async fn open(client: &Client, url: String) -> Result<EventStream, (StatusCode, Value)> {
+        let response = client.get(url).header("accept", "text/event-stream").send().await.unwrap();
+        if response.status() != StatusCode::OK {
+            return Err(json_of(response).await);
+        }
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        Ok(EventStream { response, buffer: String::new() })
+    }
+
+    /// The next event's name and JSON data (comments skipped); `None` when the stream ends
+    /// or nothing comes within `within`.
+    pub async fn next(&mut self, within: std::time::Duration) -> Option<(String, Value)> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut name = "message".to_owned();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a comment (heartbeat) or a retry hint
+                }
+                return Some((name, serde_json::from_str(&data).expect("event data is JSON")));
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.ok()??;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod concurrency;
+mod delivery;
 mod editing;
 mod errors;
 mod pages;

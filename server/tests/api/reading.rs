@@ -147,6 +147,12 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
         "/api/v1/editor/polls/{id}/comments/{comment}",
         "/api/v1/editor/audit",
         "/api/v1/simulate",
+        "/api/v1/polls/{slug}/events",
+        "/oembed",
+        "/polls/{slug}/results.png",
+        "/polls/{slug}/results.svg",
+        "/api/v1/editor/polls/{id}/email-block",
+        "/api/v1/editor/polls/{id}/events",
     ] {
         assert!(doc["paths"][path].is_object(), "OpenAPI documents {path}");
     }

@@ -1,6 +1,7 @@
 //! One poll's results as they come in: counts and percents, votes per hour, where votes
-//! came from, and the readers' comments with hide/restore. While the poll can take votes the
-//! figures refresh themselves; the rest of the page stays put, so focus is never lost.
+//! came from, and the readers' comments with hide/restore, and the share panel (links,
+//! embed code, email blocks). While the poll can take votes the figures follow its live
+//! stream; the rest of the page stays put, so focus is never lost.
 
 use super::{editor_page, loading, route_poll_id, Csrf, StageBadge, Times};
 use crate::api::editor::load_dashboard;
@@ -9,8 +10,6 @@ use crate::domain::{AppError, CommentView, Dashboard, EditorIdentity, SourceCoun
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-
-const REFRESH_SECONDS: u64 = 2;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -31,21 +30,20 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// Reloads the figures every few seconds while the poll can take votes.
+/// Reloads the figures whenever the poll's live stream says its results changed (the
+/// server sends at most a few such events a second), while the poll can take votes.
 fn keep_live(id: i64, live: RwSignal<Dashboard>) {
+    if !matches!(live.get_untracked().poll.stage, Stage::Open | Stage::Scheduled) {
+        return;
+    }
     Effect::new(move |_| {
-        let refresh = move || {
-            if matches!(live.get_untracked().poll.stage, Stage::Open | Stage::Scheduled) {
-                leptos::task::spawn_local(async move {
-                    if let Ok(page) = load_dashboard(id).await {
-                        live.set(page.data);
-                    }
-                });
-            }
-        };
-        if let Ok(handle) = set_interval_with_handle(refresh, std::time::Duration::from_secs(REFRESH_SECONDS)) {
-            on_cleanup(move || handle.clear());
-        }
+        crate::components::follow_live(format!("/api/v1/editor/polls/{id}/events"), move |_| {
+            leptos::task::spawn_local(async move {
+                if let Ok(page) = load_dashboard(id).await {
+                    live.set(page.data);
+                }
+            });
+        });
     });
 }
 
@@ -132,7 +130,7 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
     }
     .into_any();
 
-    view! { {head}{figures}{comments} }
+    view! { {head}{figures}<super::share::SharePanel id stage=poll.stage/>{comments} }
 }
 
 #[component]

@@ -7,6 +7,7 @@ mod author;
 mod dashboard;
 mod home;
 mod login;
+mod share;
 
 use admin::{AuditPage, TokensPage};
 use author::{EditPollPage, NewPollPage};

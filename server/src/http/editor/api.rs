@@ -4,7 +4,7 @@
 use super::super::errors::{body_error, ApiError};
 use super::super::AppState;
 use super::{download, guard::MAX_EDITOR_BODY};
-use app::domain::{AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, PollDraft, Transition};
+use app::domain::{AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, Esp, PollDraft, Transition};
 use app::services::EditorService;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/polls/{id}", get(show).put(update))
         .route("/polls/{id}/results", get(results))
         .route("/polls/{id}/export", get(export))
+        .route("/polls/{id}/email-block", get(email_block))
+        .route("/polls/{id}/events", get(super::super::delivery::editor_events))
         .route("/polls/{id}/comments/{comment}", post(moderate))
         .route("/polls/{id}/{action}", post(act))
         .route("/audit", get(audit))
@@ -136,6 +138,35 @@ async fn moderate(
     let Moderation { hidden } = json_body(body, "{\"hidden\": true|false}")?;
     state.authoring.set_comment_hidden(&by, poll, comment, hidden).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct EmailBlockQuery {
+    esp: Option<String>,
+}
+
+/// The email block for one ESP (`api.md`, "Delivery"): HTML, text and the vote links.
+async fn email_block(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    path: Result<Path<i64>, PathRejection>,
+    query: Result<Query<EmailBlockQuery>, QueryRejection>,
+) -> ApiResult<Json<crate::delivery::email::EmailBlock>> {
+    let id = id_of(path)?;
+    let Query(query) = query.map_err(|e| AppError::MalformedRequest(e.body_text()))?;
+    let esp = match query.esp.as_deref() {
+        None | Some("") => Esp::Generic,
+        Some(name) => Esp::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = Esp::ALL.iter().map(|e| e.name()).collect();
+            AppError::InvalidInput(format!(
+                "esp must be one of {} (got {:?}).",
+                names.join(", "),
+                name.chars().take(30).collect::<String>()
+            ))
+        })?,
+    };
+    let poll = state.authoring.poll(id).await?;
+    Ok(Json(crate::delivery::email::block(&state.origin(&headers), &state.email_links, &poll.poll, esp)))
 }
 
 async fn audit(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {

@@ -1,0 +1,114 @@
+//! Live results over Server-Sent Events: the current results at once, then each change
+//! (coalesced by the poll's pump, `services::live`), a comment line every 15 s while idle,
+//! and a last event when the poll closes. Connections are counted against
+//! `POLLTELLIGENCE_MAX_LISTENERS`; each also ends after `MAX_STREAM` (browsers reconnect by
+//! themselves and get the current state at once), and one whose reader stops reading is
+//! dropped by the listener (`net`).
+
+use super::super::errors::ApiError;
+use super::super::AppState;
+use crate::services::live::{Listener, Snapshot};
+use app::domain::{AppError, PollStatus};
+use app::services::Reader;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+const HEARTBEAT: Duration = Duration::from_secs(15);
+const MAX_STREAM: Duration = Duration::from_secs(30 * 60);
+/// Browsers wait this long before reconnecting after the stream ends.
+const RETRY: Duration = Duration::from_secs(2);
+
+pub async fn reader_events(
+    State(state): State<AppState>,
+    Extension(reader): Extension<Reader>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(slug) = path.map_err(|_| AppError::PollNotFound)?;
+    let poll = state.polls.find(&slug).await?;
+    if !state.polls.may_see_results(&poll, &reader).await? {
+        return Err(AppError::ResultsHidden.into());
+    }
+    stream(&state, poll.id, &poll.slug)
+}
+
+/// The editor dashboard's stream: the same results, whatever the poll shows readers.
+pub async fn editor_events(
+    State(state): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(id) = path.map_err(|_| AppError::PollNotFound)?;
+    let poll = app::services::EditorService::poll(&*state.authoring, id).await?;
+    let poll = state.polls.find(poll.poll.slug.as_str()).await?;
+    stream(&state, poll.id, &poll.slug)
+}
+
+fn stream(state: &AppState, poll: app::domain::PollId, slug: &app::domain::Slug) -> Result<Response, ApiError> {
+    let permit = state.listeners.clone().try_acquire_owned().map_err(|_| AppError::TooManyListeners)?;
+    let listener = state.polls.listen(poll, slug);
+    let events = futures_util::stream::unfold(Some(Stream::new(listener, permit)), |stream| async move {
+        let mut stream = stream?;
+        let event = stream.next().await?;
+        Some((Ok::<_, std::convert::Infallible>(event), Some(stream)))
+    });
+    let mut response = Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Proxies that buffer responses (nginx) would hold events back.
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+struct Stream {
+    listener: Listener,
+    sent: Option<Arc<Snapshot>>,
+    done: bool,
+    deadline: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Stream {
+    fn new(listener: Listener, permit: OwnedSemaphorePermit) -> Self {
+        Stream { listener, sent: None, done: false, deadline: Instant::now() + MAX_STREAM, _permit: permit }
+    }
+
+    /// The next event to send, or `None` when the stream is over.
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let current = self.listener.borrow_and_update().clone();
+            if let Some(snapshot) = current.filter(|s| self.sent.as_ref().is_none_or(|sent| !sent.same_as(s))) {
+                let mut event = Event::default().event("results").data(&*snapshot.json);
+                if self.sent.is_none() {
+                    event = event.retry(RETRY);
+                }
+                self.done = snapshot.status == PollStatus::Closed;
+                self.sent = Some(snapshot);
+                return Some(event);
+            }
+            tokio::select! {
+                changed = self.listener.changed() => {
+                    if changed.is_err() {
+                        // The pump ended (poll gone or closed): send what it left, then stop.
+                        self.done = true;
+                        let last = self.listener.borrow().clone();
+                        if let Some(last) = last.filter(|s| self.sent.as_ref().is_none_or(|sent| !sent.same_as(s))) {
+                            return Some(Event::default().event("results").data(&*last.json));
+                        }
+                        return None;
+                    }
+                }
+                _ = tokio::time::sleep_until(self.deadline) => return None,
+            }
+        }
+    }
+}

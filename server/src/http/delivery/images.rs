@@ -1,0 +1,88 @@
+//! `/polls/{slug}/results.svg` and `.png`: the results as a picture for emails and social
+//! cards. Revalidated on every use (`ETag` + `no-cache`), drawn only when what it shows
+//! changed (`delivery::images`).
+
+use super::super::errors::PageError;
+use super::super::AppState;
+use crate::delivery::images::{Format, Picture, Size};
+use app::domain::AppError;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+pub async fn svg(
+    state: State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    image(state, path, headers, uri, Format::Svg).await
+}
+
+pub async fn png(
+    state: State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    image(state, path, headers, uri, Format::Png).await
+}
+
+async fn image(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    format: Format,
+) -> Response {
+    let Ok(Path(slug)) = path else {
+        return PageError { error: AppError::PollNotFound, back: "/".into() }.into_response();
+    };
+    let back = || "/".to_owned();
+    let result = async {
+        let pairs = super::super::form::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
+        let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let size = Size::parse(param("w"), param("h")).map_err(AppError::InvalidInput)?;
+        let poll = state.polls.find(&slug).await?;
+        let (status, results) = state.polls.public_results(&poll).await?;
+        let picture = Picture::new(&poll, status, results.as_ref());
+        state.images.get(poll.id.0, picture, size, format, state.polls.now()).await.map_err(|e| {
+            tracing::error!(error = %e, %slug, "results image failed to render");
+            AppError::Internal
+        })
+    }
+    .await;
+    let rendered = match result {
+        Ok(rendered) => rendered,
+        Err(error) => return PageError { error, back: back() }.into_response(),
+    };
+    let etag = HeaderValue::from_str(&rendered.etag).unwrap_or(HeaderValue::from_static("\"0\""));
+    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == rendered.etag || t.trim() == "*"));
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response();
+    }
+    let content_type = match format {
+        Format::Svg => "image/svg+xml",
+        Format::Png => "image/png",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::ETAG, etag),
+            cache,
+            // An SVG opened on its own is a document: it may run nothing and load nothing.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            ),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
+        rendered.bytes,
+    )
+        .into_response()
+}

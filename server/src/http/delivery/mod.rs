@@ -1,0 +1,93 @@
+//! The doors of delivery (`api.md`, "Delivery"): the embeddable widget and its scripts,
+//! oEmbed, results images, one-click email votes and live results over SSE. Every vote
+//! here goes through `Polls::cast_vote`, like the poll page's and the API's.
+
+mod email;
+mod embed;
+mod events;
+mod images;
+
+pub use embed::{embed_frame_policy, frame_policy};
+pub use events::editor_events;
+
+use super::errors::escape;
+use super::AppState;
+use app::domain::{OptionKey, PollStatus, ResultsView};
+use axum::routing::get;
+use axum::Router;
+
+/// Routes that know who the reader is (they sit behind the voter cookie).
+pub fn reader_routes() -> Router<AppState> {
+    Router::new()
+        .route("/embed/{slug}", get(embed::widget))
+        .route("/embed/{slug}/vote", axum::routing::post(embed::vote))
+        .route("/polls/{slug}/email-vote", get(email::landing).post(email::confirm))
+}
+
+/// Routes that are the same for everyone: no cookie is read or set.
+pub fn public_routes() -> Router<AppState> {
+    Router::new()
+        .route("/embed.js", get(embed::host_script))
+        .route("/embed/widget.js", get(embed::widget_script))
+        .route("/oembed", get(embed::oembed))
+        .route("/polls/{slug}/results.svg", get(images::svg))
+        .route("/polls/{slug}/results.png", get(images::png))
+}
+
+/// `/api/v1/polls/{slug}/events`, nested with the rest of the public API.
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/polls/{slug}/events", get(events::reader_events))
+}
+
+/// Results bars as plain HTML, in the markup (and so the style) of the app's `ResultsBars`;
+/// `live` names the event stream that keeps them current.
+pub fn results_html(results: &ResultsView, mine: &[OptionKey], live: Option<&str>) -> String {
+    let closed = results.status == PollStatus::Closed;
+    let title = if closed { "Final results" } else { "Results so far" };
+    let leaders: Vec<&OptionKey> = results.leaders().iter().map(|o| &o.id).collect();
+    let mut html = format!(
+        "<section class=\"results\" aria-label=\"{title}\"{live}><h2 class=\"results-title\">{title}</h2><ol class=\"bars\">",
+        live = live.map(|url| format!(" data-live=\"{}\"", escape(url))).unwrap_or_default()
+    );
+    for o in &results.options {
+        let mine = mine.contains(&o.id);
+        let class = match (mine, closed && leaders.contains(&&o.id)) {
+            (true, true) => "bar mine leader",
+            (true, false) => "bar mine",
+            (false, true) => "bar leader",
+            (false, false) => "bar",
+        };
+        html.push_str(&format!(
+            "<li class=\"{class}\" data-option=\"{id}\"><div class=\"bar-text\"><span class=\"bar-label\">{label}{tag}</span>\
+             <span class=\"bar-figures\">{percent:.1}% · {votes}</span></div>\
+             <div class=\"bar-track\" aria-hidden=\"true\"><div class=\"bar-fill\" style=\"width: {width:.1}%\"></div></div></li>",
+            id = escape(o.id.as_str()),
+            label = escape(&o.label),
+            tag = if mine { " <span class=\"tag\">your vote</span>" } else { "" },
+            percent = o.percent,
+            votes = plural(o.votes, "vote"),
+            width = o.percent.min(100.0),
+        ));
+    }
+    html.push_str(&format!("</ol><p class=\"total\">{} in total</p></section>", plural(results.total_votes, "vote")));
+    html
+}
+
+pub fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Why a reader sees no results (the same sentences as the poll page).
+pub fn hidden_reason(visibility: app::domain::ResultsVisibility, status: PollStatus) -> &'static str {
+    match (visibility, status) {
+        (app::domain::ResultsVisibility::Never, _) | (_, PollStatus::Closed) => {
+            "The results of this poll are not published."
+        }
+        (app::domain::ResultsVisibility::AfterVote, PollStatus::Open) => "Vote to see the results.",
+        _ => "Results will be shown when the poll closes.",
+    }
+}
