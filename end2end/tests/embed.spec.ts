@@ -86,6 +86,23 @@ test('a reader votes in a widget on another site; the frame resizes; the poll pa
   expect(scriptBytes).toBeLessThanOrEqual(10 * 1024);
 });
 
+test('over plain HTTP on another site, the widget sends the reader to vote in a new tab', async ({ page, context }) => {
+  // localhost and 127.0.0.1 are different sites: the browser keeps no cookie in this frame.
+  await page.goto(hostUrl.replace('127.0.0.1', 'localhost') + '/?poll=e2e-embed-cross');
+  const frame = page.frameLocator('#poll');
+  await expect(frame.getByRole('heading', { name: 'Would you vote from another site?' })).toBeVisible();
+  await expect(frame.locator('form')).toHaveCount(0);
+  const [tab] = await Promise.all([
+    context.waitForEvent('page'),
+    frame.getByRole('link', { name: /^Vote on / }).click(),
+  ]);
+  await tab.waitForLoadState();
+  expect(new URL(tab.url()).pathname).toBe('/polls/e2e-embed-cross');
+  await tab.getByLabel('Yes').check();
+  await tab.getByRole('button', { name: 'Vote' }).click();
+  await expect(tab.getByText(/Your vote for Yes is in|You voted: Yes/)).toBeVisible();
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 

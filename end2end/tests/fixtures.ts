@@ -34,5 +34,6 @@ export function fixturePolls(now: Date) {
     openPoll(now, 'e2e-change', 'May you change your mind?', { allow_vote_change: true }),
     openPoll(now, 'e2e-embed', 'Would you vote inside a newsletter?'),
     openPoll(now, 'e2e-embed-nojs', 'Would you vote inside a newsletter without JavaScript?'),
+    openPoll(now, 'e2e-embed-cross', 'Would you vote from another site?'),
   ];
 }

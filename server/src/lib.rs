@@ -14,7 +14,6 @@ use crate::config::Config;
 use crate::http::voter::VoterKey;
 use crate::http::AppState;
 use crate::services::{Auth, Authoring, Clock, Polls, RateLimiter, SystemClock};
-use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,12 +105,6 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // Without TCP_NODELAY, responses written in two parts stall ~40 ms on Nagle's algorithm.
-        let listener = net::GuardedListener(self.listener).tap_io(|io| {
-            let _ = io.tcp().set_nodelay(true);
-        });
-        axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        net::serve(self.listener, self.router, shutdown).await
     }
 }

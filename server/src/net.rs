@@ -1,8 +1,17 @@
-//! The listening socket. Connections whose peer stops reading are closed: a write that
-//! cannot make progress for `STALL_LIMIT` fails, so a live-results client that never reads
-//! holds at most hyper's bounded write buffer, and only for that long.
+//! The HTTP/1 server loop, in place of `axum::serve`, for two things it cannot be told:
+//! - Connections whose peer stops reading are closed: a write that cannot make progress for
+//!   `STALL_LIMIT` fails, so a live-results client that never reads holds at most hyper's
+//!   bounded write buffer, and only for that long.
+//! - hyper's `half_close`: without it hyper keeps reading while a response streams (to spot
+//!   a client hanging up early) and grows each connection's read buffer to 16 KiB for it; a
+//!   live-results stream would pay that for its whole life. With it, a listener that leaves is
+//!   noticed at the next write (an event, or the 15 s heartbeat) instead.
+//! Every connection gets `TCP_NODELAY` (responses written in two parts stall ~40 ms without).
 
+use axum::extract::ConnectInfo;
 use axum::serve::Listener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -11,9 +20,60 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
+use tower::ServiceExt;
 
 pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+/// A client must send its request head within this.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets open requests finish
+/// (streams are told to end) before returning.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let mut listener = GuardedListener(listener);
+    // Connections hold `open`; when all have dropped it, `closed` ends.
+    let (stop, stopping) = watch::channel(false);
+    let (open, mut closed) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = Listener::accept(&mut listener) => accepted,
+            () = &mut shutdown => break,
+        };
+        let _ = io.tcp().set_nodelay(true);
+        let service = router.clone().map_request(move |request: axum::http::Request<hyper::body::Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let mut stopping = stopping.clone();
+        let open = open.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.half_close(true).timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+            let connection = builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+            let mut connection = std::pin::pin!(connection.with_upgrades());
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(open);
+    let _ = closed.changed().await;
+    Ok(())
+}
 
 pub struct GuardedListener(pub TcpListener);
 

@@ -169,7 +169,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    let mut text = state.metrics.render();
+    text.push_str("# HELP polltelligence_live_listeners Live-results (SSE) connections open now.\n");
+    text.push_str("# TYPE polltelligence_live_listeners gauge\n");
+    text.push_str(&format!("polltelligence_live_listeners {}\n", state.polls.live_listeners()));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 async fn count_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -70,13 +70,18 @@ impl LiveHub {
         }
     }
 
-    /// Polls with listeners right now, for metrics.
-    pub fn listeners(&self) -> usize {
+    /// Listeners right now, over all polls.
+    fn listeners(&self) -> usize {
         self.topics.lock().expect("live topics lock").values().map(|t| t.snapshots.receiver_count()).sum()
     }
 }
 
 impl Polls {
+    /// Live-results listeners connected to this instance now (for `/metrics`).
+    pub fn live_listeners(&self) -> usize {
+        self.live.listeners()
+    }
+
     /// Tells live listeners of `poll` to look again.
     pub fn changed(&self, poll: PollId) {
         self.live.touch(poll);

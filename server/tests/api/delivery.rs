@@ -444,12 +444,16 @@ async fn live_results_respect_visibility_and_the_listener_cap(backend: Backend) 
     assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "poll_not_found"));
 
     let _second = EventStream::open(&reader, app.url("/api/v1/polls/after-vote/events")).await.unwrap();
+    let metrics = reader.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("polltelligence_live_listeners 2"), "{metrics}");
     let (status, body) = EventStream::open(&reader, app.url("/api/v1/polls/after-vote/events")).await.err().unwrap();
     assert_eq!((status, error_code(&body)), (StatusCode::SERVICE_UNAVAILABLE, "too_many_listeners"));
     drop(mine);
-    // The freed place is given back once the server notices the closed connection.
+    // The place is given back once the server notices the closed connection, at its next
+    // write to it (here an event from new votes; the 15 s heartbeat does it when idle).
     let mut reopened = None;
     for _ in 0..50 {
+        vote(&voter(), &app, "after-vote", choices(&["yes"])).await;
         if let Ok(stream) = EventStream::open(&reader, app.url("/api/v1/polls/after-vote/events")).await {
             reopened = Some(stream);
             break;
