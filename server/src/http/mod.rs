@@ -71,12 +71,7 @@ impl AppState {
     }
 }
 
-pub use delivery::frame_policy;
-
-/// The CSP `frame-ancestors` value for the widget.
-pub fn embed_frame_policy(origins: Option<&str>) -> axum::http::HeaderValue {
-    delivery::embed_frame_policy(origins)
-}
+pub use delivery::{embed_frame_policy, frame_policy};
 
 /// The values of every cookie called `name` in the request's `Cookie` headers.
 pub fn cookies<'a>(headers: &'a axum::http::HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {

@@ -11,25 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub async fn svg(
-    state: State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    image(state, path, headers, uri, Format::Svg).await
-}
-
-pub async fn png(
-    state: State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    image(state, path, headers, uri, Format::Png).await
-}
-
-async fn image(
+pub async fn image(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,

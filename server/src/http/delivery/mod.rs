@@ -12,6 +12,7 @@ pub use events::editor_events;
 
 use super::errors::escape;
 use super::AppState;
+use crate::delivery::images::Format;
 use app::domain::{OptionKey, PollStatus, ResultsView};
 use axum::routing::get;
 use axum::Router;
@@ -30,8 +31,8 @@ pub fn public_routes() -> Router<AppState> {
         .route("/embed.js", get(embed::host_script))
         .route("/embed/widget.js", get(embed::widget_script))
         .route("/oembed", get(embed::oembed))
-        .route("/polls/{slug}/results.svg", get(images::svg))
-        .route("/polls/{slug}/results.png", get(images::png))
+        .route("/polls/{slug}/results.svg", get(|s, p, h, u| images::image(s, p, h, u, Format::Svg)))
+        .route("/polls/{slug}/results.png", get(|s, p, h, u| images::image(s, p, h, u, Format::Png)))
 }
 
 /// `/api/v1/polls/{slug}/events`, nested with the rest of the public API.
