@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod net;
 pub mod services;
 pub mod store;
+pub mod summaries;
 
 use crate::config::Config;
 use crate::http::voter::VoterKey;

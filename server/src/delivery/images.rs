@@ -20,6 +20,8 @@ pub const HEIGHTS: std::ops::RangeInclusive<u32> = 100..=2400;
 const CACHE_ENTRIES: usize = 512;
 /// PNG renders running at once: each takes a core for some milliseconds.
 const RENDER_SLOTS: usize = 2;
+/// Newer figures redraw an image no sooner than this after its last drawing.
+const REDRAW_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 const FONT_FAMILY: &str = "DejaVu Sans";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,6 +113,14 @@ impl Picture {
     fn fingerprint(&self) -> u64 {
         let mut hasher = DefaultHasher::new();
         self.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// Everything but the figures: pictures with the same layout differ only by votes.
+    fn layout(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        (&self.question, self.status, &self.when, self.hidden).hash(&mut hasher);
+        self.options.iter().for_each(|(label, _)| label.hash(&mut hasher));
         hasher.finish()
     }
 
@@ -324,6 +334,8 @@ pub struct Rendered {
 
 struct Entry {
     fingerprint: u64,
+    layout: u64,
+    drawn: tokio::time::Instant,
     rendered: Rendered,
     used: u64,
 }
@@ -351,14 +363,14 @@ impl Images {
         format: Format,
         now: DateTime<Utc>,
     ) -> Result<Rendered, String> {
-        let fingerprint = picture.fingerprint();
+        let (fingerprint, layout) = (picture.fingerprint(), picture.layout());
         let key = (poll, size, format);
-        if let Some(hit) = self.lookup(&key, fingerprint) {
+        if let Some(hit) = self.lookup(&key, fingerprint, layout) {
             return Ok(hit);
         }
         let _slot = self.slots.acquire().await.map_err(|e| e.to_string())?;
         // Another request may have drawn it while this one waited.
-        if let Some(hit) = self.lookup(&key, fingerprint) {
+        if let Some(hit) = self.lookup(&key, fingerprint, layout) {
             return Ok(hit);
         }
         // The time printed is when these figures were first drawn: the picture is stable
@@ -379,15 +391,21 @@ impl Images {
                 entries.remove(&oldest);
             }
         }
-        entries.insert(key, Entry { fingerprint, rendered: rendered.clone(), used: *clock });
+        let drawn = tokio::time::Instant::now();
+        entries.insert(key, Entry { fingerprint, layout, drawn, rendered: rendered.clone(), used: *clock });
         Ok(rendered)
     }
 
-    fn lookup(&self, key: &(i64, Size, Format), fingerprint: u64) -> Option<Rendered> {
+    /// The image drawn for `key` if it shows these figures, or shows this layout and was
+    /// drawn less than `REDRAW_AFTER` ago: during a burst of votes an image is redrawn at
+    /// most once a second, and says "as of" when it was.
+    fn lookup(&self, key: &(i64, Size, Format), fingerprint: u64, layout: u64) -> Option<Rendered> {
         let mut cache = self.cache.lock().expect("image cache lock");
         let (clock, entries) = &mut *cache;
         *clock += 1;
-        let entry = entries.get_mut(key).filter(|e| e.fingerprint == fingerprint)?;
+        let entry = entries
+            .get_mut(key)
+            .filter(|e| e.fingerprint == fingerprint || (e.layout == layout && e.drawn.elapsed() < REDRAW_AFTER))?;
         entry.used = *clock;
         Some(entry.rendered.clone())
     }
@@ -411,6 +429,39 @@ mod tests {
         assert!(Size::parse(Some("20000"), None).is_err());
         assert!(Size::parse(Some("-5"), None).is_err());
         assert!(Size::parse(None, Some("abc")).is_err());
+    }
+
+    fn picture(votes: u64) -> Picture {
+        Picture {
+            question: "Will it stall?".into(),
+            status: PollStatus::Open,
+            when: "Open until soon".into(),
+            options: vec![("Yes".into(), Some((votes, 1000))), ("No".into(), Some((0, 0)))],
+            total: Some(votes),
+            hidden: None,
+            leaders: vec![],
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_votes_redraws_at_most_once_a_second() {
+        let images = Images::default();
+        let size = Size { width: 600, height: None };
+        let now = Utc::now();
+        let first = images.get(1, picture(1), size, Format::Svg, now).await.unwrap();
+        for votes in 2..50 {
+            let during = images.get(1, picture(votes), size, Format::Svg, now).await.unwrap();
+            assert_eq!(during.etag, first.etag, "redrawn within the second");
+        }
+        tokio::time::advance(REDRAW_AFTER).await;
+        let later = images.get(1, picture(50), size, Format::Svg, now).await.unwrap();
+        assert_ne!(later.etag, first.etag);
+        assert!(std::str::from_utf8(&later.bytes).unwrap().contains("50 votes"));
+        // A change of layout (here the poll closing) is drawn at once.
+        let closed = Picture { status: PollStatus::Closed, ..picture(50) };
+        let at_close = images.get(1, closed, size, Format::Svg, now).await.unwrap();
+        assert_ne!(at_close.etag, later.etag);
+        assert!(std::str::from_utf8(&at_close.bytes).unwrap().contains("FINAL RESULTS"));
     }
 
     #[test]

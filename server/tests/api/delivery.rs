@@ -211,6 +211,8 @@ async fn result_images_follow_votes_unless_hidden(backend: Backend) {
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
 
     vote(&voter(), &app, "pictured", choices(&["yes"])).await;
+    // An image is redrawn at most once a second (`delivery::images`), then shows new figures.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (_, after, png_after) = image(&client, app.url("/polls/pictured/results.png")).await;
     assert_ne!(after, etag);
     assert_ne!(png_after, png);

@@ -1,0 +1,413 @@
+//! Grounding checks: what every summary must pass before an editor sees it, whichever
+//! backend wrote it, and again after an editor's edits (`api.md`, "Summaries").
+//! - quotes are exact contiguous spans of the cited comment, after Unicode normalisation
+//!   (NFC) and whitespace folding only;
+//! - every cited comment exists, is visible, belongs to the poll, and was written by a
+//!   reader who chose the theme's option;
+//! - every number in titles and the overview is a statistic computed from the data, and
+//!   each theme's count and share are what its comments give.
+//!
+//! Pure functions over plain data: no model, no database.
+
+use std::collections::{BTreeSet, HashMap};
+use unicode_normalization::UnicodeNormalization;
+
+/// A visible comment of the poll, as the checks see it.
+#[derive(Debug, Clone)]
+pub struct SourceComment {
+    pub id: i64,
+    pub body: String,
+    /// The option ids its writer chose.
+    pub choices: Vec<String>,
+}
+
+/// The facts a summary is checked against: the poll's visible comments and its vote counts.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    comments: HashMap<i64, (String, Vec<String>)>,
+    /// Vote counts per option id, and the total votes.
+    votes: Vec<(String, u64)>,
+    total_votes: u64,
+}
+
+impl Facts {
+    pub fn new(comments: &[SourceComment], votes: Vec<(String, u64)>, total_votes: u64) -> Self {
+        let comments = comments.iter().map(|c| (c.id, (fold(&c.body), c.choices.clone()))).collect();
+        Facts { comments, votes, total_votes }
+    }
+
+    pub fn comment_total(&self) -> usize {
+        self.comments.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quote {
+    pub comment_id: i64,
+    pub text: String,
+}
+
+/// A theme as written: the comments the pipeline put in it (`members`) and what it claims.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Theme {
+    pub option: Option<String>,
+    pub title: String,
+    pub members: Vec<i64>,
+    pub comment_count: u64,
+    pub share: f64,
+    pub quotes: Vec<Quote>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub themes: Vec<Theme>,
+    pub overview: String,
+}
+
+/// The outcome, as `api.md`'s `checks`, with a sentence per problem: the reason given to a
+/// model on its retry and shown to the editor.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    pub quotes_verbatim: bool,
+    pub numbers_match: bool,
+    pub citations_valid: bool,
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.quotes_verbatim && self.numbers_match && self.citations_valid
+    }
+}
+
+/// NFC, then every run of white space as one space, trimmed: the only liberties a quote may
+/// take with its comment.
+pub fn fold(text: &str) -> String {
+    let normal: String = text.nfc().collect();
+    normal.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A share as written in the API: three decimals.
+pub fn share(count: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        (count as f64 / total as f64 * 1000.0).round() / 1000.0
+    }
+}
+
+pub fn check(draft: &Draft, facts: &Facts) -> Report {
+    let mut report = Report { quotes_verbatim: true, numbers_match: true, citations_valid: true, problems: Vec::new() };
+    let total = facts.comment_total() as u64;
+    for (n, theme) in draft.themes.iter().enumerate() {
+        let name = format!("theme {} ({:?})", n + 1, theme.title);
+        for id in &theme.members {
+            match facts.comments.get(id) {
+                None => {
+                    report.citations_valid = false;
+                    report
+                        .problems
+                        .push(format!("{name} counts comment {id}, which is not a visible comment of this poll"));
+                }
+                Some((_, choices)) => {
+                    if let Some(option) = &theme.option {
+                        if !choices.contains(option) {
+                            report.citations_valid = false;
+                            report.problems.push(format!(
+                                "{name} is about {option:?} but counts comment {id}, whose writer did not choose it"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let distinct: BTreeSet<i64> = theme.members.iter().copied().collect();
+        if theme.comment_count != distinct.len() as u64 || distinct.len() != theme.members.len() {
+            report.numbers_match = false;
+            report.problems.push(format!(
+                "{name} says {} comments but holds {} distinct comments",
+                theme.comment_count,
+                distinct.len()
+            ));
+        }
+        if (theme.share - share(theme.comment_count, total)).abs() > 1e-9 {
+            report.numbers_match = false;
+            report.problems.push(format!(
+                "{name} gives a share of {} but {} of {total} comments is {}",
+                theme.share,
+                theme.comment_count,
+                share(theme.comment_count, total)
+            ));
+        }
+        for quote in &theme.quotes {
+            let Some((body, _)) = facts.comments.get(&quote.comment_id) else {
+                report.citations_valid = false;
+                report.problems.push(format!(
+                    "{name} quotes comment {}, which is not a visible comment of this poll",
+                    quote.comment_id
+                ));
+                continue;
+            };
+            if !distinct.contains(&quote.comment_id) {
+                report.citations_valid = false;
+                report
+                    .problems
+                    .push(format!("{name} quotes comment {}, which is not one of its comments", quote.comment_id));
+            }
+            let text = fold(&quote.text);
+            if text.is_empty() || !body.contains(&text) {
+                report.quotes_verbatim = false;
+                report.problems.push(format!(
+                    "{name}: the quote {:?} is not in comment {} word for word",
+                    quote.text, quote.comment_id
+                ));
+            }
+        }
+    }
+    let allowed = statistics(draft, facts);
+    for (what, text) in draft
+        .themes
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (format!("the title of theme {}", n + 1), t.title.as_str()))
+        .chain(std::iter::once(("the overview".to_owned(), draft.overview.as_str())))
+    {
+        for number in numbers_in(text) {
+            if !allowed.contains(&number) {
+                report.numbers_match = false;
+                report
+                    .problems
+                    .push(format!("{what} says {}, which is not a figure from the votes or comments", number.written));
+            }
+        }
+    }
+    report
+}
+
+/// A number as written in text: its value in thousandths, whether it was a percent, and
+/// the text itself.
+#[derive(Debug, Clone)]
+pub struct Number {
+    thousandths: i64,
+    percent: bool,
+    written: String,
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.thousandths == other.thousandths && self.percent == other.percent
+    }
+}
+
+/// Numbers standing on their own: digits, with `,` between thousands and one `.` for
+/// decimals, optionally followed by `%` (or "per cent"/"percent"). Digits inside a word
+/// ("H100", "GPT-4", "3D") are names, not figures.
+pub fn numbers_in(text: &str) -> Vec<Number> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let glued_before = start > 0
+            && (chars[start - 1].is_alphanumeric()
+                || chars[start - 1] == '-' && start > 1 && chars[start - 2].is_alphabetic());
+        let mut end = i;
+        while end < chars.len()
+            && (chars[end].is_ascii_digit()
+                || (matches!(chars[end], ',' | '.') && end + 1 < chars.len() && chars[end + 1].is_ascii_digit()))
+        {
+            end += 1;
+        }
+        let glued_after = end < chars.len() && chars[end].is_alphabetic();
+        let raw: String = chars[start..end].iter().filter(|c| **c != ',').collect();
+        let rest: String = chars[end..].iter().take(9).collect::<String>().to_lowercase();
+        let percent = rest.starts_with('%') || rest.starts_with(" per cent") || rest.starts_with(" percent");
+        i = end;
+        if glued_before || glued_after {
+            continue;
+        }
+        if let Ok(value) = raw.parse::<f64>() {
+            found.push(Number {
+                thousandths: (value * 1000.0).round() as i64,
+                percent,
+                written: chars[start..end].iter().collect::<String>() + if percent { "%" } else { "" },
+            });
+        }
+    }
+    found
+}
+
+/// Every figure a summary may state: counts of comments and votes, and their percentages
+/// (whole or to one decimal).
+fn statistics(draft: &Draft, facts: &Facts) -> Vec<Number> {
+    let total_comments = facts.comment_total() as u64;
+    let mut counts = vec![total_comments, facts.total_votes, draft.themes.len() as u64];
+    let mut ratios = Vec::new();
+    for theme in &draft.themes {
+        counts.push(theme.comment_count);
+        ratios.push((theme.comment_count, total_comments));
+    }
+    for (option, votes) in &facts.votes {
+        counts.push(*votes);
+        ratios.push((*votes, facts.total_votes));
+        let commented = facts.comments.values().filter(|(_, choices)| choices.contains(option)).count() as u64;
+        counts.push(commented);
+        ratios.push((commented, total_comments));
+    }
+    let mut allowed: Vec<Number> = counts
+        .iter()
+        .map(|&n| Number { thousandths: n as i64 * 1000, percent: false, written: n.to_string() })
+        .collect();
+    for (part, whole) in ratios.into_iter().filter(|(_, whole)| *whole > 0) {
+        let percent = part as f64 * 100.0 / whole as f64;
+        for value in [percent.round(), (percent * 10.0).round() / 10.0] {
+            allowed.push(Number {
+                thousandths: (value * 1000.0).round() as i64,
+                percent: true,
+                written: String::new(),
+            });
+        }
+    }
+    allowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        let comments = vec![
+            SourceComment {
+                id: 1,
+                body: "Power  is the\nbottleneck, not chips.".into(),
+                choices: vec!["stalls".into()],
+            },
+            SourceComment {
+                id: 2,
+                body: "Café owners said the grid can't keep up.".into(),
+                choices: vec!["stalls".into()],
+            },
+            SourceComment { id: 3, body: "Money is infinite for xAI.".into(), choices: vec!["faster".into()] },
+            SourceComment { id: 4, body: "H100 prices keep falling.".into(), choices: vec!["faster".into()] },
+        ];
+        Facts::new(&comments, vec![("stalls".into(), 6), ("faster".into(), 2)], 8)
+    }
+
+    fn good() -> Draft {
+        Draft {
+            themes: vec![
+                Theme {
+                    option: Some("stalls".into()),
+                    title: "Power runs out first".into(),
+                    members: vec![1, 2],
+                    comment_count: 2,
+                    share: 0.5,
+                    quotes: vec![Quote { comment_id: 1, text: "Power is the bottleneck".into() }],
+                },
+                Theme {
+                    option: Some("faster".into()),
+                    title: "Money and cheaper H100s".into(),
+                    members: vec![3, 4],
+                    comment_count: 2,
+                    share: 0.5,
+                    quotes: vec![Quote { comment_id: 3, text: "Money is infinite for xAI.".into() }],
+                },
+            ],
+            overview: "Of 8 voters, 75% expect growth to stall; 2 of 4 comments blame power.".into(),
+        }
+    }
+
+    #[test]
+    fn a_grounded_summary_passes() {
+        let report = check(&good(), &facts());
+        assert!(report.passed(), "{:?}", report.problems);
+    }
+
+    #[test]
+    fn whitespace_and_unicode_forms_are_the_only_liberties() {
+        let mut draft = good();
+        // Decomposed "é" (e + combining accent) and a line break: the same text.
+        draft.themes[0].quotes = vec![Quote { comment_id: 2, text: "Cafe\u{301} owners said\n the grid".into() }];
+        assert!(check(&draft, &facts()).passed());
+        // A changed word, or changed case, is not a quote.
+        draft.themes[0].quotes = vec![Quote { comment_id: 2, text: "owners said the grid cannot keep up".into() }];
+        assert!(!check(&draft, &facts()).quotes_verbatim);
+        draft.themes[0].quotes = vec![Quote { comment_id: 1, text: "power is the bottleneck".into() }];
+        assert!(!check(&draft, &facts()).quotes_verbatim);
+    }
+
+    #[test]
+    fn invented_and_stitched_quotes_fail() {
+        let mut draft = good();
+        draft.themes[0].quotes = vec![Quote { comment_id: 1, text: "Nuclear will save us".into() }];
+        let report = check(&draft, &facts());
+        assert!(!report.quotes_verbatim && !report.passed());
+        assert!(report.problems[0].contains("word for word"), "{:?}", report.problems);
+        // Two real pieces of two comments glued together.
+        draft.themes[0].quotes =
+            vec![Quote { comment_id: 1, text: "Power is the bottleneck, the grid can't keep up.".into() }];
+        assert!(!check(&draft, &facts()).quotes_verbatim);
+        draft.themes[0].quotes = vec![Quote { comment_id: 1, text: "   ".into() }];
+        assert!(!check(&draft, &facts()).quotes_verbatim);
+    }
+
+    #[test]
+    fn citations_must_be_visible_comments_of_the_theme() {
+        let mut draft = good();
+        // A hidden comment, or another poll's, is simply not among the facts.
+        draft.themes[0].quotes = vec![Quote { comment_id: 99, text: "Power is the bottleneck".into() }];
+        assert!(!check(&draft, &facts()).citations_valid);
+        let mut draft = good();
+        draft.themes[0].members = vec![1, 99];
+        assert!(!check(&draft, &facts()).citations_valid);
+        // A comment from a reader of the other option.
+        let mut draft = good();
+        draft.themes[0].members = vec![1, 3];
+        draft.themes[0].quotes = vec![Quote { comment_id: 3, text: "Money is infinite".into() }];
+        let report = check(&draft, &facts());
+        assert!(!report.citations_valid, "{:?}", report.problems);
+        // A real comment of the poll, but not one of the theme's.
+        let mut draft = good();
+        draft.themes[0].quotes = vec![Quote { comment_id: 4, text: "H100 prices".into() }];
+        assert!(!check(&draft, &facts()).citations_valid);
+    }
+
+    #[test]
+    fn numbers_must_be_computed_ones() {
+        let wrong = |overview: &str| {
+            let mut draft = good();
+            draft.overview = overview.into();
+            check(&draft, &facts())
+        };
+        assert!(wrong("75.0% of 8 voters expect a stall; 50% of comments blame power.").passed());
+        assert!(!wrong("76% of voters expect a stall.").numbers_match, "wrong percent");
+        assert!(!wrong("About 10 readers blame power.").numbers_match, "rounded count");
+        assert!(!wrong("75 of voters expect a stall.").numbers_match, "a percent written as a count");
+        assert!(!wrong("Readers expect growth to stall by 2027.").numbers_match, "a year is no statistic");
+        // Names with digits are not figures.
+        assert!(wrong("Cheaper H100s and GPT-4 class models keep 2 readers hopeful.").passed());
+
+        let mut draft = good();
+        draft.themes[0].comment_count = 3;
+        assert!(!check(&draft, &facts()).numbers_match);
+        let mut draft = good();
+        draft.themes[0].share = 0.6;
+        assert!(!check(&draft, &facts()).numbers_match);
+        let mut draft = good();
+        draft.themes[0].title = "Two in 3 blame power".into();
+        assert!(!check(&draft, &facts()).numbers_match);
+    }
+
+    #[test]
+    fn numbers_are_read_as_written() {
+        let values: Vec<(i64, bool)> = numbers_in("1,234 votes, 12.5%, 7 per cent, H100, GPT-4, 3D, v2.0x")
+            .iter()
+            .map(|n| (n.thousandths, n.percent))
+            .collect();
+        assert_eq!(values, [(1_234_000, false), (12_500, true), (7_000, true)]);
+    }
+}
