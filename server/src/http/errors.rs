@@ -58,6 +58,13 @@ impl IntoResponse for PageError {
     }
 }
 
+/// 405 for browsers: a page, not an empty body.
+pub async fn method_not_allowed() -> Response {
+    let body = "<section class=\"problem\" role=\"alert\"><h1>That did not work</h1>\
+        <p>This address does not take that kind of request.</p><p><a href=\"/\">Go to the home page</a></p></section>";
+    (StatusCode::METHOD_NOT_ALLOWED, Html(page("That did not work", body))).into_response()
+}
+
 /// A plain server-rendered page in the site's style, for answers to form posts.
 pub fn page(title: &str, body: &str) -> String {
     format!(

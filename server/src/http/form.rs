@@ -25,6 +25,15 @@ pub async fn vote(
     vote_by_form(&state, &slug, &reader, body, VoteSource::Web, back).await
 }
 
+/// A GET of a form's address (a reload after an answer, a copied link): the page the form
+/// belongs to, `to` followed by the slug.
+pub async fn back_to(to: &'static str, path: Result<Path<String>, PathRejection>) -> Response {
+    match path.ok().and_then(|Path(slug)| Slug::parse(&slug).ok()) {
+        Some(slug) => Redirect::to(&format!("{to}{slug}")).into_response(),
+        None => PageError { error: AppError::PollNotFound, back: "/".into() }.into_response(),
+    }
+}
+
 /// A ballot form posted from a page (the poll page, the widget): the vote, then back to
 /// `back` (which shows it), or an error page with a link there.
 pub async fn vote_by_form(

@@ -113,7 +113,7 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(leptos.clone()),
         )
-        .route("/polls/{slug}/vote", post(form::vote))
+        .route("/polls/{slug}/vote", post(form::vote).get(|path| form::back_to("/polls/", path)))
         .merge(delivery::reader_routes())
         .nest("/api/v1", api::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify));
@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(

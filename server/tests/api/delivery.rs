@@ -63,6 +63,20 @@ async fn the_widget_votes_without_javascript(backend: Backend) {
     assert!(response.text().await.unwrap().contains("href=\"/embed/embedded\""));
     let (status, _, _) = text_of(&voter(), app.url("/embed/no-such-poll")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The forms' addresses answer a GET (a reload) with their page, other methods with a page.
+    let response = voter().get(app.url("/embed/embedded/vote")).send().await.unwrap();
+    assert_eq!(
+        (response.status(), &response.headers()["location"]),
+        (StatusCode::SEE_OTHER, &"/embed/embedded".parse().unwrap())
+    );
+    let response = voter().get(app.url("/polls/embedded/vote")).send().await.unwrap();
+    assert_eq!(
+        (response.status(), &response.headers()["location"]),
+        (StatusCode::SEE_OTHER, &"/polls/embedded".parse().unwrap())
+    );
+    let response = voter().delete(app.url("/polls/embedded/email-vote")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(response.text().await.unwrap().contains("does not take that kind of request"));
     app.add_poll(closed_poll("was-embedded")).await;
     let response = voter().post(app.url("/embed/was-embedded/vote")).form(&[("choice", "yes")]).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CONFLICT);

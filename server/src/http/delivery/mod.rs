@@ -21,7 +21,7 @@ use axum::Router;
 pub fn reader_routes() -> Router<AppState> {
     Router::new()
         .route("/embed/{slug}", get(embed::widget))
-        .route("/embed/{slug}/vote", axum::routing::post(embed::vote))
+        .route("/embed/{slug}/vote", axum::routing::post(embed::vote).get(|path| super::form::back_to("/embed/", path)))
         .route("/polls/{slug}/email-vote", get(email::landing).post(email::confirm))
 }
 
