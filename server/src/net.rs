@@ -27,9 +27,12 @@ use tower::ServiceExt;
 pub const STALL_LIMIT: Duration = Duration::from_secs(30);
 /// A client must send its request head within this.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// After the shutdown signal, open requests get this long to finish; live-results streams
+/// never finish by themselves, so they are cut then (browsers reconnect elsewhere).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets open requests finish
-/// (streams are told to end) before returning.
+/// for up to `SHUTDOWN_GRACE` before returning.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
@@ -71,7 +74,7 @@ pub async fn serve(
     drop(listener);
     let _ = stop.send(true);
     drop(open);
-    let _ = closed.changed().await;
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, closed.changed()).await;
     Ok(())
 }
 
