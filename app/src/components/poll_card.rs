@@ -109,11 +109,7 @@ fn ResultsOrReason(poll: PollView, results: Option<ResultsView>, mine: Vec<Optio
     match results {
         Some(results) => view! { <LiveResults results mine/> }.into_any(),
         None => {
-            let reason = match (poll.results_visibility, poll.status) {
-                (crate::domain::ResultsVisibility::Never, _) => "The results of this poll are not published.",
-                (_, PollStatus::Closed) => "The results of this poll are not published.",
-                _ => "Results will be shown when the poll closes.",
-            };
+            let reason = poll.results_visibility.hidden_reason(poll.status);
             view! { <p class="notice muted">{reason}</p> }.into_any()
         }
     }

@@ -48,6 +48,16 @@ pub enum ResultsVisibility {
 }
 
 impl ResultsVisibility {
+    /// Why a reader who may not see the results does not, in one sentence: the same words
+    /// on the poll page, the widget, email pages and the results image.
+    pub fn hidden_reason(self, status: PollStatus) -> &'static str {
+        match (self, status) {
+            (Self::Never, _) | (_, PollStatus::Closed) => "The results of this poll are not published.",
+            (Self::AfterVote, PollStatus::Open) => "Vote to see the results.",
+            _ => "Results will be shown when the poll closes.",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Always => "always",

@@ -76,11 +76,7 @@ impl Picture {
             PollStatus::Open => format!("Open until {}", poll.closes_at.format("%-d %b %Y, %H:%M UTC")),
             PollStatus::Closed => format!("Closed {}", poll.closes_at.format("%-d %b %Y")),
         };
-        let hidden = results.is_none().then_some(match (poll.results_visibility, status) {
-            (app::domain::ResultsVisibility::Never, _) | (_, PollStatus::Closed) => "Results are not published.",
-            (app::domain::ResultsVisibility::AfterVote, _) => "Vote to see the results.",
-            _ => "Results are shown when the poll closes.",
-        });
+        let hidden = results.is_none().then(|| poll.results_visibility.hidden_reason(status));
         let options = poll
             .options
             .iter()

@@ -165,10 +165,9 @@ pub async fn confirm(
     };
     let results = match &receipt.results {
         Some(results) => results_html(results, &receipt.vote.choices, None),
-        None => format!(
-            "<p class=\"notice muted\">{}</p>",
-            super::hidden_reason(checked.poll.results_visibility, PollStatus::Open)
-        ),
+        None => {
+            format!("<p class=\"notice muted\">{}</p>", checked.poll.results_visibility.hidden_reason(PollStatus::Open))
+        }
     };
     let body = format!(
         "<section class=\"poll-card\"><h1 class=\"question\">{question}</h1><p class=\"notice success\" role=\"status\">{note}</p>\

@@ -7,7 +7,7 @@
 use super::super::errors::{escape, ApiError, PageError};
 use super::super::form::vote_by_form;
 use super::super::AppState;
-use super::{hidden_reason, results_html};
+use super::results_html;
 use app::api::PollPage;
 use app::domain::{AppError, PollStatus, PollView, Slug, VoteSource};
 use app::services::{Reader, ReaderService};
@@ -144,7 +144,7 @@ fn widget_page(page: &PollPage, theme: Theme, in_frame: bool, origin: &str) -> S
     let live = (poll.status == PollStatus::Open).then_some(live_url.as_str());
     let results_part = |mine: &[app::domain::OptionKey]| match results {
         Some(results) => results_html(results, mine, live),
-        None => format!("<p class=\"notice muted\">{}</p>", hidden_reason(poll.results_visibility, poll.status)),
+        None => format!("<p class=\"notice muted\">{}</p>", poll.results_visibility.hidden_reason(poll.status)),
     };
     let body = match (my_vote, poll.status) {
         (Some(mine), _) => {

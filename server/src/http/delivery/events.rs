@@ -53,10 +53,9 @@ pub async fn editor_events(
 fn stream(state: &AppState, poll: app::domain::PollId, slug: &app::domain::Slug) -> Result<Response, ApiError> {
     let permit = state.listeners.clone().try_acquire_owned().map_err(|_| AppError::TooManyListeners)?;
     let listener = state.polls.listen(poll, slug);
-    let events = futures_util::stream::unfold(Some(Stream::new(listener, permit)), |stream| async move {
-        let mut stream = stream?;
+    let events = futures_util::stream::unfold(Stream::new(listener, permit), |mut stream| async move {
         let event = stream.next().await?;
-        Some((Ok::<_, std::convert::Infallible>(event), Some(stream)))
+        Some((Ok::<_, std::convert::Infallible>(event), stream))
     });
     let mut response = Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT)).into_response();
     let headers = response.headers_mut();

@@ -81,14 +81,3 @@ pub fn plural(n: u64, word: &str) -> String {
         format!("{n} {word}s")
     }
 }
-
-/// Why a reader sees no results (the same sentences as the poll page).
-pub fn hidden_reason(visibility: app::domain::ResultsVisibility, status: PollStatus) -> &'static str {
-    match (visibility, status) {
-        (app::domain::ResultsVisibility::Never, _) | (_, PollStatus::Closed) => {
-            "The results of this poll are not published."
-        }
-        (app::domain::ResultsVisibility::AfterVote, PollStatus::Open) => "Vote to see the results.",
-        _ => "Results will be shown when the poll closes.",
-    }
-}
