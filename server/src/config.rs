@@ -1,5 +1,7 @@
 //! Everything the server reads from its environment and flags, validated at start.
 
+use crate::summaries::backends::openai::OpenAiConfig;
+use crate::summaries::{BackendKind, SummariserConfig};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +51,100 @@ pub struct Config {
     /// Live-results connections (SSE) served at once; more are answered 503.
     #[arg(long, env = "POLLTELLIGENCE_MAX_LISTENERS", default_value_t = 10_000)]
     pub max_listeners: usize,
+
+    #[command(flatten)]
+    pub summariser: SummariserArgs,
+}
+
+/// The comment summariser (`README`, "Summaries of reader comments").
+#[derive(Debug, Clone, Args)]
+pub struct SummariserArgs {
+    /// Who writes summaries by default: `extractive` (templates, no model), `local` (a GGUF
+    /// model in process) or `openai` (an OpenAI-compatible server).
+    #[arg(long = "summariser", env = "POLLTELLIGENCE_SUMMARISER", value_enum, default_value = "extractive")]
+    pub backend: BackendKind,
+
+    /// For `openai`: the server's base URL, ending in `/v1`.
+    #[arg(long = "summariser-url", env = "POLLTELLIGENCE_SUMMARISER_URL")]
+    pub url: Option<String>,
+
+    /// For `openai`: the model name the server knows.
+    #[arg(long = "summariser-model", env = "POLLTELLIGENCE_SUMMARISER_MODEL")]
+    pub model: Option<String>,
+
+    /// For `openai`: the API key, if the server wants one.
+    #[arg(long = "summariser-key", env = "POLLTELLIGENCE_SUMMARISER_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+
+    /// For `openai`: requests in flight at once from this instance.
+    #[arg(long = "summariser-concurrency", env = "POLLTELLIGENCE_SUMMARISER_CONCURRENCY", default_value_t = 4)]
+    pub concurrency: usize,
+
+    /// For `openai`: seconds one request (its whole streamed answer) may take.
+    #[arg(long = "summariser-timeout", env = "POLLTELLIGENCE_SUMMARISER_TIMEOUT", default_value_t = 120)]
+    pub timeout_s: u64,
+
+    /// The model cache that `polltelligence models fetch` fills (embeddings, `local`).
+    #[arg(long = "models", env = "POLLTELLIGENCE_MODELS")]
+    pub models: Option<std::path::PathBuf>,
+
+    /// Summaries this instance runs at once (0: none here; other instances run them).
+    #[arg(long = "summary-workers", env = "POLLTELLIGENCE_SUMMARY_WORKERS", default_value_t = 1)]
+    pub workers: usize,
+}
+
+impl Default for SummariserArgs {
+    /// As with no flags and no environment: the extractive backend.
+    fn default() -> Self {
+        SummariserArgs {
+            backend: BackendKind::Extractive,
+            url: None,
+            model: None,
+            key: None,
+            concurrency: 4,
+            timeout_s: 120,
+            models: None,
+            workers: 1,
+        }
+    }
+}
+
+impl SummariserArgs {
+    pub fn config(&self) -> Result<SummariserConfig, String> {
+        let openai = match (&self.url, &self.model) {
+            (Some(url), Some(model)) => {
+                let parsed = url::Url::parse(url)
+                    .map_err(|e| format!("POLLTELLIGENCE_SUMMARISER_URL is not a URL ({e}): {url:?}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") || !url.trim_end_matches('/').ends_with("/v1") {
+                    return Err(format!(
+                        "POLLTELLIGENCE_SUMMARISER_URL must be an http(s) base URL ending in /v1 (got {url:?})"
+                    ));
+                }
+                Some(OpenAiConfig {
+                    base_url: url.trim_end_matches('/').to_owned(),
+                    model: model.clone(),
+                    key: self.key.clone().filter(|k| !k.is_empty()),
+                    concurrency: self.concurrency.max(1),
+                    timeout: std::time::Duration::from_secs(self.timeout_s.max(1)),
+                    retries: 2,
+                })
+            }
+            (None, None) => None,
+            _ => return Err("POLLTELLIGENCE_SUMMARISER_URL and POLLTELLIGENCE_SUMMARISER_MODEL go together".into()),
+        };
+        let config = SummariserConfig {
+            default: self.backend,
+            openai,
+            models: self.models.clone().unwrap_or_else(crate::summaries::models::default_dir),
+            workers: self.workers.min(16),
+            ..SummariserConfig::default()
+        };
+        // A default that cannot run would fail every summary: refuse to start instead.
+        config
+            .available(self.backend)
+            .map_err(|why| format!("POLLTELLIGENCE_SUMMARISER={}: {why}", self.backend.as_str()))?;
+        Ok(config)
+    }
 }
 
 impl Config {

@@ -37,6 +37,7 @@ pub struct Application {
     router: axum::Router,
     addr: SocketAddr,
     store: Arc<dyn store::Store>,
+    summaries: Arc<summaries::Summaries>,
 }
 
 impl Application {
@@ -47,6 +48,17 @@ impl Application {
     }
 
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let summariser = config.summariser.config().map_err(StartError::Config)?;
+        Self::build_with(config, clock, summariser).await
+    }
+
+    /// Like `build_with_clock`, with the summariser's settings given (tests shorten its lease).
+    pub async fn build_with(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        summariser: summaries::SummariserConfig,
+    ) -> Result<Self, StartError> {
         config.validate().map_err(StartError::Config)?;
         let store = store::connect(&config.database_url).await?;
         if config.load_demo() && demo::load_if_empty(&store, clock.now()).await? {
@@ -63,6 +75,8 @@ impl Application {
         let auth =
             Arc::new(Auth::new(store.clone(), clock.clone()).await.map_err(|e| StartError::Auth(e.to_string()))?);
         let email_links = delivery::email::LinkKey::new(format!("email-links:{secret}").as_bytes());
+        let summaries = summaries::Summaries::new(store.clone(), clock.clone(), summariser);
+        summaries.spawn();
         let authoring =
             Arc::new(Authoring::new(store.clone(), clock, polls.clone(), auth.clone(), email_links.clone()));
         let listener = TcpListener::bind(config.site_addr)
@@ -89,8 +103,9 @@ impl Application {
             listeners: Arc::new(tokio::sync::Semaphore::new(config.max_listeners)),
             metrics,
             store: store.clone(),
+            summaries: summaries.clone(),
         };
-        Ok(Application { listener, router: http::router(state), addr, store })
+        Ok(Application { listener, router: http::router(state), addr, store, summaries })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -100,6 +115,11 @@ impl Application {
     /// The storage this server uses (tests create polls through it).
     pub fn store(&self) -> Arc<dyn store::Store> {
         self.store.clone()
+    }
+
+    /// The summariser (tests run its jobs by hand).
+    pub fn summaries(&self) -> Arc<summaries::Summaries> {
+        self.summaries.clone()
     }
 
     pub async fn run_until_stopped(

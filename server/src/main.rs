@@ -34,6 +34,28 @@ enum Command {
     /// Manage editor accounts.
     #[command(subcommand)]
     Editor(EditorCommand),
+    /// The model cache of the comment summariser.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download the embedding model and the `local` backend's model into the cache, checking
+    /// each file's SHA-256; models already there and intact are skipped.
+    Fetch {
+        /// The cache folder (default: $POLLTELLIGENCE_MODELS, else ~/.cache/polltelligence/models).
+        #[arg(long, env = "POLLTELLIGENCE_MODELS")]
+        dir: Option<std::path::PathBuf>,
+        /// Take the wheels from this folder instead of the package index (offline hosts).
+        #[arg(long)]
+        from: Option<std::path::PathBuf>,
+    },
+    /// Check the cache: which models are there, and whether their files are intact.
+    Check {
+        #[arg(long, env = "POLLTELLIGENCE_MODELS")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -70,6 +92,25 @@ async fn main() -> ExitCode {
         Some(Command::Demo { database_url }) => demo(&database_url).await,
         Some(Command::Polls(PollsCommand::Import { file, database_url })) => import(&file, &database_url).await,
         Some(Command::Editor(EditorCommand::Add { email, database_url })) => add_editor(&email, &database_url).await,
+        Some(Command::Models(ModelsCommand::Fetch { dir, from })) => {
+            let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
+            server::summaries::models::fetch(&dir, from.as_deref(), &mut |line| println!("{line}"))
+        }
+        Some(Command::Models(ModelsCommand::Check { dir })) => {
+            let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
+            let mut problems = Vec::new();
+            for model in [&server::summaries::models::EMBEDDER, &server::summaries::models::GENERATOR] {
+                match server::summaries::models::present(&dir, model, true) {
+                    Ok(()) => println!("{}: ok", model.name),
+                    Err(e) => problems.push(e),
+                }
+            }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(problems.join("; "))
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,9 @@ pub struct PollPage {
     /// `load_poll`, empty where no page head needs it.
     #[serde(default)]
     pub origin: String,
+    /// The approved summary of reader comments, shown with a closed poll's final results.
+    #[serde(default)]
+    pub summary: Option<crate::domain::SummaryView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ mod live;
 mod local_time;
 mod poll_card;
 mod results;
+mod summary;
 
 pub use live::{follow_live, LiveResults};
 #[cfg(feature = "hydrate")]
@@ -11,6 +12,7 @@ pub use local_time::browser;
 pub use local_time::{input_time, LocalTime};
 pub use poll_card::PollCard;
 pub use results::{winner_sentence, ResultsBars};
+pub use summary::ReaderSummary;
 
 use chrono::{DateTime, Utc};
 

@@ -51,6 +51,14 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error("{0}")]
+    BackendUnavailable(String),
+    #[error("There is no such summary.")]
+    SummaryNotFound,
+    #[error("{0}")]
+    SummaryNotReady(String),
+    #[error("{0}")]
+    SummaryCheckFailed(String),
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     #[error("The server could not be reached. Check your connection and try again.")]
@@ -82,6 +90,10 @@ impl AppError {
             AppError::TooManyListeners => "too_many_listeners",
             AppError::Forbidden(_) => "forbidden",
             AppError::Unsupported(_) => "not_implemented",
+            AppError::BackendUnavailable(_) => "backend_unavailable",
+            AppError::SummaryNotFound => "summary_not_found",
+            AppError::SummaryNotReady(_) => "summary_not_ready",
+            AppError::SummaryCheckFailed(_) => "summary_check_failed",
             AppError::Internal => "internal_error",
             AppError::Unreachable => "unreachable",
         }
@@ -92,14 +104,20 @@ impl AppError {
             AppError::MalformedRequest(_) => 400,
             AppError::Unauthorized | AppError::LoginFailed => 401,
             AppError::ResultsHidden | AppError::CsrfFailed | AppError::Forbidden(_) => 403,
-            AppError::PollNotFound | AppError::NotFound => 404,
-            AppError::PollNotOpen(_) | AppError::StaleEdit | AppError::EditRefused(_) | AppError::SlugTaken(_) => 409,
+            AppError::PollNotFound | AppError::NotFound | AppError::SummaryNotFound => 404,
+            AppError::PollNotOpen(_)
+            | AppError::StaleEdit
+            | AppError::EditRefused(_)
+            | AppError::SlugTaken(_)
+            | AppError::SummaryNotReady(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
             AppError::InvalidChoices(_)
             | AppError::CommentTooLong(_)
             | AppError::CommentNotAllowed(_)
             | AppError::InvalidPoll(_)
-            | AppError::InvalidInput(_) => 422,
+            | AppError::InvalidInput(_)
+            | AppError::BackendUnavailable(_)
+            | AppError::SummaryCheckFailed(_) => 422,
             AppError::RateLimited | AppError::TooManyAttempts(_) => 429,
             AppError::Internal => 500,
             AppError::Unsupported(_) => 501,

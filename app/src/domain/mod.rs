@@ -10,6 +10,7 @@ mod export;
 mod names;
 mod poll;
 mod results;
+mod summary;
 
 pub use authoring::{
     slug_candidates, slugify, CommentView, Dashboard, DraftOption, EditorPoll, PollDraft, SourceCount, Stage,
@@ -25,3 +26,4 @@ pub use poll::{
     NewPoll, OptionView, Poll, PollId, PollKind, PollOption, PollStatus, PollView, Publication, ResultsVisibility,
 };
 pub use results::{OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};
+pub use summary::{SummaryChecks, SummaryEdits, SummaryQuote, SummaryTheme, SummaryView, ThemeEdit};

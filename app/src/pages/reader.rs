@@ -2,7 +2,7 @@
 //! shared components.
 
 use crate::api::{load_archive, load_home, load_poll, ArchiveEntry};
-use crate::components::{format_time, winner_sentence, PollCard, ResultsBars};
+use crate::components::{format_time, winner_sentence, PollCard, ReaderSummary, ResultsBars};
 use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
@@ -63,7 +63,14 @@ pub fn PollPage() -> impl IntoView {
                     Ok(page) => view! {
                         <Title text=page.poll.question.clone()/>
                         <ShareHead page=page.clone()/>
-                        <PollCard page/>
+                        {
+                            let summary = page.summary.clone();
+                            let options = page.poll.options.clone();
+                            view! {
+                                <PollCard page/>
+                                {summary.map(|summary| view! { <ReaderSummary summary options/> })}
+                            }
+                        }
                         <p class="back"><a href="/archive">"Past polls and their results →"</a></p>
                     }.into_any(),
                     Err(AppError::PollNotFound) => view! { <NotFound/> }.into_any(),

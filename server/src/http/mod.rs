@@ -47,6 +47,7 @@ pub struct AppState {
     pub listeners: Arc<tokio::sync::Semaphore>,
     pub metrics: Arc<Metrics>,
     pub store: Arc<dyn crate::store::Store>,
+    pub summaries: Arc<crate::summaries::Summaries>,
 }
 
 impl AppState {

@@ -147,7 +147,14 @@ impl Polls {
         } else {
             None
         };
-        Ok(PollPage { poll: poll.view(now), my_vote, results, origin: String::new() })
+        // Readers see an approved summary only with final results.
+        let summary = if status == PollStatus::Closed && results.is_some() {
+            let approved = self.store.summaries().approved_summary(poll.id).await.map_err(internal)?;
+            approved.as_ref().map(crate::summaries::view::view)
+        } else {
+            None
+        };
+        Ok(PollPage { poll: poll.view(now), my_vote, results, origin: String::new(), summary })
     }
 
     async fn archive_entry(&self, poll: &Poll, now: DateTime<Utc>) -> Result<ArchiveEntry, AppError> {

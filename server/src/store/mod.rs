@@ -4,10 +4,12 @@
 mod editing;
 mod postgres;
 mod sqlite;
+mod summaries;
 
 pub use editing::{EditorStore, NewAudit, StoredComment, StoredSession};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use summaries::{FinishedSummary, StoredSummary, SummaryStore, MAX_ATTEMPTS};
 
 use app::domain::{
     NewPoll, OptionKey, Poll, PollId, PollKind, PollOption, Publication, ResultsVisibility, Slug, VoteOutcome,
@@ -107,6 +109,8 @@ pub trait Store: EditorStore + Send + Sync + 'static {
     async fn announce_change(&self, _poll: PollId) -> Result<(), StoreError> {
         Ok(())
     }
+    /// Summary jobs (`summaries`).
+    fn summaries(&self) -> &dyn SummaryStore;
 }
 
 pub async fn connect(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
@@ -143,11 +147,13 @@ const SQLITE_MIGRATIONS: Embedded = Embedded(&[
     (1, "polls and votes", include_str!("../../../migrations/sqlite/0001_polls_and_votes.sql")),
     (2, "editors", include_str!("../../../migrations/sqlite/0002_editors.sql")),
     (3, "email votes", include_str!("../../../migrations/sqlite/0003_email_votes.sql")),
+    (4, "summaries", include_str!("../../../migrations/sqlite/0004_summaries.sql")),
 ]);
 const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
     (1, "polls and votes", include_str!("../../../migrations/postgres/0001_polls_and_votes.sql")),
     (2, "editors", include_str!("../../../migrations/postgres/0002_editors.sql")),
     (3, "email votes", include_str!("../../../migrations/postgres/0003_email_votes.sql")),
+    (4, "summaries", include_str!("../../../migrations/postgres/0004_summaries.sql")),
 ]);
 
 mod sql {

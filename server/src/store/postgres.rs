@@ -19,6 +19,7 @@ const VOTES_CHANNEL: &str = "polltelligence_votes";
 
 pub struct PostgresStore {
     pool: PgPool,
+    summaries: super::summaries::SqlSummaries<sqlx::Postgres>,
     counts: RwLock<HashMap<PollId, (Instant, Arc<Counts>)>>,
     feed: broadcast::Sender<Option<PollId>>,
 }
@@ -30,7 +31,8 @@ impl PostgresStore {
         sqlx::migrate::Migrator::new(super::POSTGRES_MIGRATIONS).await?.run(&pool).await?;
         let (feed, _) = broadcast::channel(1024);
         tokio::spawn(listen_for_votes(pool.clone(), feed.clone()));
-        Ok(PostgresStore { pool, counts: RwLock::default(), feed })
+        let summaries = super::summaries::SqlSummaries { pool: pool.clone(), locking: "FOR UPDATE SKIP LOCKED" };
+        Ok(PostgresStore { pool, summaries, counts: RwLock::default(), feed })
     }
 
     super::shared_queries!("BEGIN");
@@ -58,6 +60,10 @@ super::editing::editor_store!(PostgresStore, "BEGIN", "to_char(created_at AT TIM
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
+    fn summaries(&self) -> &dyn super::SummaryStore {
+        &self.summaries
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.pool.execute("SELECT 1").await?;
         Ok(())

@@ -29,6 +29,7 @@ enum Job {
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    summaries: super::summaries::SqlSummaries<sqlx::Sqlite>,
     writer: mpsc::Sender<Job>,
     tallies: Tallies,
 }
@@ -52,7 +53,9 @@ impl SqliteStore {
         let (writer, jobs) = mpsc::channel(QUEUE);
         let tallies = Tallies::default();
         tokio::spawn(run_writer(connection, jobs, tallies.clone()));
-        Ok(SqliteStore { pool, writer, tallies })
+        // No row locks in SQLite: its writes are serialised, so a claim cannot be taken twice.
+        let summaries = super::summaries::SqlSummaries { pool: pool.clone(), locking: "" };
+        Ok(SqliteStore { pool, summaries, writer, tallies })
     }
 
     // Writes take the lock up front: a deferred BEGIN could fail to upgrade under the writer.
@@ -63,6 +66,10 @@ super::editing::editor_store!(SqliteStore, "BEGIN IMMEDIATE", "substr(created_at
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
+    fn summaries(&self) -> &dyn super::SummaryStore {
+        &self.summaries
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.pool.execute("SELECT 1").await?;
         Ok(())

@@ -28,12 +28,20 @@ pub struct Facts {
     /// Vote counts per option id, and the total votes.
     votes: Vec<(String, u64)>,
     total_votes: u64,
+    /// The poll's question and option labels (folded): a summary may name them, figures
+    /// inside them included ("Before 2030"), and quote them.
+    names: Vec<String>,
 }
 
 impl Facts {
     pub fn new(comments: &[SourceComment], votes: Vec<(String, u64)>, total_votes: u64) -> Self {
         let comments = comments.iter().map(|c| (c.id, (fold(&c.body), c.choices.clone()))).collect();
-        Facts { comments, votes, total_votes }
+        Facts { comments, votes, total_votes, names: Vec::new() }
+    }
+
+    pub fn with_names<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.names = names.into_iter().map(fold).collect();
+        self
     }
 
     pub fn comment_total(&self) -> usize {
@@ -41,7 +49,7 @@ impl Facts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Quote {
     pub comment_id: i64,
     pub text: String,
@@ -164,14 +172,23 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
             }
         }
     }
-    let allowed = statistics(draft, facts);
-    for (what, text) in draft
-        .themes
-        .iter()
-        .enumerate()
-        .map(|(n, t)| (format!("the title of theme {}", n + 1), t.title.as_str()))
-        .chain(std::iter::once(("the overview".to_owned(), draft.overview.as_str())))
-    {
+    // Words in quotation marks in a title or the overview are quotes too: they must be a
+    // reader's words (or the poll's own), never a model's invention.
+    for (what, text) in prose(draft) {
+        for passage in quoted(text) {
+            let folded = fold(&passage);
+            let known = facts.comments.values().any(|(body, _)| body.contains(&folded))
+                || facts.names.iter().any(|n| n.contains(&folded));
+            if !known {
+                report.quotes_verbatim = false;
+                report.problems.push(format!("{what} quotes {passage:?}, which no reader wrote"));
+            }
+        }
+    }
+    let mut allowed = statistics(draft, facts);
+    allowed.extend(facts.names.iter().flat_map(|n| numbers_in(n)).map(|n| Number { percent: false, ..n }));
+    allowed.extend(facts.names.iter().flat_map(|n| numbers_in(n)).map(|n| Number { percent: true, ..n }));
+    for (what, text) in prose(draft) {
         for number in numbers_in(text) {
             if !allowed.contains(&number) {
                 report.numbers_match = false;
@@ -182,6 +199,36 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
         }
     }
     report
+}
+
+/// Every piece of prose in a draft, named for the problem sentences.
+fn prose(draft: &Draft) -> impl Iterator<Item = (String, &str)> {
+    draft
+        .themes
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (format!("the title of theme {}", n + 1), t.title.as_str()))
+        .chain(std::iter::once(("the overview".to_owned(), draft.overview.as_str())))
+}
+
+/// Passages between quotation marks (“…”, "…", «…», „…“) of two words or more; a single
+/// quoted word is a name or a term, not a quote.
+pub fn quoted(text: &str) -> Vec<String> {
+    let pairs = [('“', '”'), ('"', '"'), ('«', '»'), ('„', '“')];
+    let mut found = Vec::new();
+    for (open, close) in pairs {
+        let mut rest = text;
+        while let Some(start) = rest.find(open) {
+            let after = &rest[start + open.len_utf8()..];
+            let Some(end) = after.find(close) else { break };
+            let passage = after[..end].trim();
+            if passage.split_whitespace().count() >= 2 {
+                found.push(passage.trim_end_matches([',', '.']).to_owned());
+            }
+            rest = &after[end + close.len_utf8()..];
+        }
+    }
+    found
 }
 
 /// A number as written in text: its value in thousandths, whether it was a percent, and

@@ -1,7 +1,77 @@
-//! The comment summariser (`api.md`, "Summaries"): a room of its own. So far: the grounding
-//! checks every summary must pass, whichever backend wrote it (`checks`), and the masking of
-//! personal data before text leaves the server (`privacy`). The pipeline, backends and jobs
-//! build on them.
+//! The comment summariser (`api.md`, "Summaries"): a room of its own, reached through one
+//! service (`Summaries`) and one worker (`jobs`).
+//! - `pipeline`: comments → embeddings → themes per option → quotes → counts → prose → checks;
+//! - `embed`, `cluster`: sentence vectors (MiniLM through candle, or hashed words) and
+//!   seeded k-means;
+//! - `backends`: who writes titles and the overview (`extractive` templates, a `local` GGUF
+//!   model in process, or an `openai`-compatible server), behind `Writer`;
+//! - `checks`: what every summary must pass, whichever backend wrote it and after an editor's
+//!   edits; `privacy`: masking before text leaves the server;
+//! - `models`: the model cache and `polltelligence models fetch`;
+//! - `jobs`: summaries as database jobs, run by a worker in each server instance.
 
+pub mod backends;
 pub mod checks;
+pub mod cluster;
+pub mod embed;
+pub mod jobs;
+pub mod models;
+pub mod pipeline;
 pub mod privacy;
+pub mod view;
+
+pub use backends::{BackendKind, SummariserConfig};
+pub use jobs::Summaries;
+
+/// Titles (one per theme, in order) and the overview: all a writer may contribute.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Prose {
+    pub titles: Vec<String>,
+    pub overview: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SummaryError {
+    #[error("{0}")]
+    Model(String),
+    #[error("the poll is gone")]
+    PollGone,
+    #[error("storage failed: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Why a writer produced nothing usable.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the model server did not answer in time ({0})")]
+    Timeout(String),
+    #[error("the model server answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("the model server could not be reached: {0}")]
+    Transport(String),
+    #[error("the model's answer was not usable: {0}")]
+    Garbage(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl WriteError {
+    /// Worth the pipeline's one retry: the model may write a usable answer next time. (A
+    /// server that is down or slow has had its own retries, in the backend.)
+    pub fn retryable(&self) -> bool {
+        matches!(self, WriteError::Garbage(_))
+    }
+}
+
+/// Writes titles and the overview over a skeleton whose facts are fixed.
+#[async_trait::async_trait]
+pub trait Writer: Send + Sync {
+    /// `extractive`, `local` or `openai`.
+    fn backend(&self) -> &'static str;
+    fn model(&self) -> String;
+    fn parameters(&self) -> serde_json::Value;
+    /// `feedback`: why the previous draft failed the checks, for the one retry.
+    async fn write(&self, skeleton: &pipeline::Skeleton, feedback: Option<&[String]>) -> Result<Prose, WriteError>;
+}

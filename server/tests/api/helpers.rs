@@ -36,6 +36,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub database_url: String,
     pub clock: Arc<dyn Clock>,
+    /// The summariser; test servers start with no summary worker, so tests run jobs by hand.
+    pub summaries: Arc<server::summaries::Summaries>,
     _dir: tempfile::TempDir,
 }
 
@@ -48,6 +50,14 @@ pub struct Options {
     pub clock: Option<Arc<TestClock>>,
     /// Live-results connections allowed at once (the server's default when `None`).
     pub max_listeners: Option<usize>,
+    /// The summariser's settings (`summariser()`: extractive, no worker, when `None`).
+    pub summariser: Option<server::summaries::SummariserConfig>,
+}
+
+/// Test servers' summariser: the extractive backend, no worker and no scan for closed polls
+/// (tests run jobs with `summaries.run_next()`), models from the cache that `make test` fills.
+pub fn summariser() -> server::summaries::SummariserConfig {
+    server::summaries::SummariserConfig { workers: 0, close_scan: None, ..Default::default() }
 }
 
 /// Time that passes only when a test says so.
@@ -110,16 +120,19 @@ async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -
         public_url: None,
         frame_ancestors: None,
         max_listeners: options.max_listeners.unwrap_or(10_000),
+        summariser: Default::default(),
     };
     let clock: Arc<dyn Clock> = match options.clock {
         Some(clock) => clock,
         None => Arc::new(SystemClock),
     };
-    let app = Application::build_with_clock(config, clock.clone()).await.expect("server starts");
+    let summariser = options.summariser.unwrap_or_else(summariser);
+    let app = Application::build_with(config, clock.clone(), summariser).await.expect("server starts");
     let base = format!("http://{}", app.addr());
     let store = app.store();
+    let summaries = app.summaries();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { base, store, database_url, clock, _dir: dir }
+    TestApp { base, store, database_url, clock, summaries, _dir: dir }
 }
 
 impl TestApp {
@@ -334,8 +347,12 @@ pub fn choices(keys: &[&str]) -> Value {
 impl TestApp {
     /// Another server on the same database, running beside this one (a second instance).
     pub async fn another_instance(&self) -> TestApp {
+        self.another_instance_with(Options::default()).await
+    }
+
+    pub async fn another_instance_with(&self, options: Options) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        start(self.database_url.clone(), dir, Options::default()).await
+        start(self.database_url.clone(), dir, options).await
     }
 
     /// The `source` of every vote of a poll, straight from the database.

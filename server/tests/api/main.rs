@@ -11,4 +11,6 @@ mod errors;
 mod pages;
 mod reading;
 mod simulator;
+mod summaries;
+mod summariser_backends;
 mod voting;

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/polls/{id}/comments/{comment}", post(moderate))
         .route("/polls/{id}/{action}", post(act))
         .route("/audit", get(audit))
+        .merge(super::summaries::api_routes())
         .layer(DefaultBodyLimit::max(MAX_EDITOR_BODY))
 }
 

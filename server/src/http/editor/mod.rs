@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod guard;
+pub mod summaries;
 
 use super::errors::{body_error, escape, page, PageError};
 use super::form::form_pairs;
@@ -26,6 +27,7 @@ use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(summaries::form_routes())
         .route("/editor/session", post(login))
         .route("/editor/logout", post(logout))
         .route("/editor/polls", post(create_poll))

@@ -1,0 +1,204 @@
+//! Summaries of reader comments over HTTP (`api.md`, "Summaries"): the JSON API under
+//! `/api/v1/editor/`, a progress stream, and the dashboard's forms (which work without
+//! JavaScript and answer with a redirect back to the dashboard).
+
+use super::super::errors::{body_error, ApiError, PageError};
+use super::super::form::form_pairs;
+use super::super::AppState;
+use app::domain::{AppError, EditorIdentity, SummaryEdits};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use std::time::Duration;
+
+/// Under `/api/v1/editor`.
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/polls/{id}/summaries", get(list).post(start))
+        .route("/summaries/{id}", get(show))
+        .route("/summaries/{id}/approve", post(approve))
+        .route("/summaries/{id}/events", get(events))
+}
+
+/// The dashboard's forms, under `/editor`.
+pub fn form_routes() -> Router<AppState> {
+    Router::new()
+        .route("/editor/polls/{id}/summaries", post(start_form).get(dashboard))
+        .route("/editor/summaries/{id}/approve", post(approve_form).get(|| async { Redirect::to("/editor") }))
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn id_of(path: Result<Path<i64>, PathRejection>, missing: AppError) -> Result<i64, AppError> {
+    path.map(|Path(id)| id).map_err(|_| missing)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    backend: Option<String>,
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    let poll = id_of(path, AppError::PollNotFound)?;
+    let body = body.map_err(body_error)?;
+    let request: StartBody = if body.iter().all(u8::is_ascii_whitespace) {
+        StartBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            AppError::MalformedRequest(format!(
+                "expected {{}} or {{\"backend\": \"extractive\"|\"local\"|\"openai\"}}: {e}"
+            ))
+        })?
+    };
+    let (summary, created) = state.summaries.start(poll, request.backend.as_deref(), Some(&by)).await?;
+    let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, Json(serde_json::json!({ "summary": summary }))).into_response())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let poll = id_of(path, AppError::PollNotFound)?;
+    Ok(Json(serde_json::json!({ "summaries": state.summaries.list(poll).await? })))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = id_of(path, AppError::SummaryNotFound)?;
+    Ok(Json(serde_json::json!({ "summary": state.summaries.get(id).await? })))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = id_of(path, AppError::SummaryNotFound)?;
+    let body = body.map_err(body_error)?;
+    let edits: SummaryEdits = if body.iter().all(u8::is_ascii_whitespace) {
+        SummaryEdits::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            AppError::MalformedRequest(format!(
+                "expected {{}} or {{\"overview\": \"…\", \"themes\": [{{\"title\": \"…\"}}, …]}}: {e}"
+            ))
+        })?
+    };
+    Ok(Json(serde_json::json!({ "summary": state.summaries.approve(id, &by, edits).await? })))
+}
+
+/// `summary` events (the summary as `GET` gives it) whenever its status or progress moves,
+/// ending once it is done or failed. Read from the database, so progress made by a worker in
+/// another instance shows too.
+async fn events(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Response> {
+    let id = id_of(path, AppError::SummaryNotFound)?;
+    let first = state.summaries.get(id).await?;
+    let permit = state.listeners.clone().try_acquire_owned().map_err(|_| AppError::TooManyListeners)?;
+    let start = (state.summaries.clone(), Some(first), None::<String>, false, permit);
+    let stream =
+        futures_util::stream::unfold(start, move |(summaries, mut next, mut sent, finished, permit)| async move {
+            if finished {
+                return None;
+            }
+            loop {
+                let current = match next.take() {
+                    Some(s) => s,
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        summaries.get(id).await.ok()?
+                    }
+                };
+                let json = serde_json::to_string(&current).ok()?;
+                if sent.as_deref() != Some(json.as_str()) {
+                    let done = current.finished();
+                    sent = Some(json.clone());
+                    let event = Event::default().event("summary").data(json);
+                    return Some((Ok::<_, std::convert::Infallible>(event), (summaries, None, sent, done, permit)));
+                }
+            }
+        });
+    let mut response = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// A GET of the form's address (a reload after the redirect): the dashboard.
+async fn dashboard(path: Result<Path<i64>, PathRejection>) -> Redirect {
+    match path {
+        Ok(Path(poll)) => Redirect::to(&format!("/editor/polls/{poll}#summary")),
+        Err(_) => Redirect::to("/editor"),
+    }
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+async fn start_form(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(Path(poll)) = path else {
+        return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
+    };
+    let back = format!("/editor/polls/{poll}");
+    let done = async {
+        let pairs = form_pairs(&body.map_err(body_error)?)?;
+        let backend = field(&pairs, "backend").filter(|b| !b.is_empty());
+        state.summaries.start(poll, backend, Some(&by)).await
+    }
+    .await;
+    match done {
+        Ok(_) => Redirect::to(&format!("{back}#summary")).into_response(),
+        Err(error) => PageError { error, back }.into_response(),
+    }
+}
+
+/// Fields: `overview`, and `title` once per theme in order.
+async fn approve_form(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(Path(id)) = path else {
+        return PageError { error: AppError::SummaryNotFound, back: "/editor".into() }.into_response();
+    };
+    let back = match state.summaries.get(id).await {
+        Ok(summary) => format!("/editor/polls/{}", summary.poll_id),
+        Err(error) => return PageError { error, back: "/editor".into() }.into_response(),
+    };
+    let done = async {
+        let pairs = form_pairs(&body.map_err(body_error)?)?;
+        let titles: Vec<String> = pairs.iter().filter(|(n, _)| n == "title").map(|(_, v)| v.clone()).collect();
+        let edits = SummaryEdits {
+            overview: field(&pairs, "overview").map(str::to_owned),
+            titles: (!titles.is_empty()).then_some(titles),
+            themes: None,
+        };
+        state.summaries.approve(id, &by, edits).await
+    }
+    .await;
+    match done {
+        Ok(_) => Redirect::to(&format!("{back}#summary")).into_response(),
+        Err(error) => PageError { error, back }.into_response(),
+    }
+}
