@@ -77,8 +77,14 @@ impl Application {
         let email_links = delivery::email::LinkKey::new(format!("email-links:{secret}").as_bytes());
         let summaries = summaries::Summaries::new(store.clone(), clock.clone(), summariser);
         summaries.spawn();
-        let authoring =
-            Arc::new(Authoring::new(store.clone(), clock, polls.clone(), auth.clone(), email_links.clone()));
+        let authoring = Arc::new(Authoring::new(
+            store.clone(),
+            clock,
+            polls.clone(),
+            auth.clone(),
+            email_links.clone(),
+            summaries.clone(),
+        ));
         let listener = TcpListener::bind(config.site_addr)
             .await
             .map_err(|source| StartError::Listen { addr: config.site_addr, source })?;

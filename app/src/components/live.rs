@@ -9,6 +9,11 @@ use leptos::prelude::*;
 /// Calls `on_results` with the JSON of every `results` event of the stream at `url`, for as
 /// long as the calling reactive owner lives (the stream is closed with it). Browser only.
 pub fn follow_live(url: String, on_results: impl Fn(String) + 'static) {
+    follow_events(url, "results", on_results)
+}
+
+/// Like `follow_live`, for events named `name`.
+pub fn follow_events(url: String, name: &'static str, on_results: impl Fn(String) + 'static) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::closure::Closure;
@@ -19,13 +24,13 @@ pub fn follow_live(url: String, on_results: impl Fn(String) + 'static) {
                 on_results(data);
             }
         });
-        let _ = source.add_event_listener_with_callback("results", listener.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         // Both live exactly as long as the owner; the wrapper only lets the cleanup hold them.
         let held = send_wrapper::SendWrapper::new((source, listener));
         on_cleanup(move || held.0.close());
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (url, on_results);
+    let _ = (url, name, on_results);
 }
 
 /// Results bars that follow the poll's live stream while it is open.

@@ -6,7 +6,7 @@ mod poll_card;
 mod results;
 mod summary;
 
-pub use live::{follow_live, LiveResults};
+pub use live::{follow_events, follow_live, LiveResults};
 #[cfg(feature = "hydrate")]
 pub use local_time::browser;
 pub use local_time::{input_time, LocalTime};

@@ -445,6 +445,14 @@ pub struct Dashboard {
     pub timeline: Vec<TimelinePoint>,
     pub sources: Vec<SourceCount>,
     pub comments: Vec<CommentView>,
+    /// The latest summary of the comments, if any was made.
+    #[serde(default)]
+    pub summary: Option<super::SummaryView>,
+    /// Summariser backends this server can run (`extractive` always).
+    #[serde(default)]
+    pub summary_backends: Vec<String>,
+    #[serde(default)]
+    pub summarise_on_close: bool,
 }
 
 #[cfg(test)]

@@ -26,4 +26,4 @@ pub use poll::{
     NewPoll, OptionView, Poll, PollId, PollKind, PollOption, PollStatus, PollView, Publication, ResultsVisibility,
 };
 pub use results::{OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};
-pub use summary::{SummaryChecks, SummaryEdits, SummaryQuote, SummaryTheme, SummaryView, ThemeEdit};
+pub use summary::{summary_email, SummaryChecks, SummaryEdits, SummaryQuote, SummaryTheme, SummaryView, ThemeEdit};

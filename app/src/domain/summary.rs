@@ -76,3 +76,94 @@ pub struct SummaryEdits {
 pub struct ThemeEdit {
     pub title: Option<String>,
 }
+
+/// The approved summary as a block for the next issue: HTML that email clients render (a
+/// table, inline styles, nothing that needs CSS support or scripts) and plain text.
+/// `labels` are (option key, label); `page_url` links to the full results.
+pub fn summary_email(summary: &SummaryView, labels: &[(String, String)], page_url: &str) -> (String, String) {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut html = String::from(
+        "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" \
+         style=\"font-family:Georgia,serif;font-size:16px;line-height:1.5;color:#1a1a1a\">",
+    );
+    let mut text = String::from("What readers said\n\n");
+    html.push_str(
+        "<tr><td style=\"padding:0 0 8px\"><strong style=\"font-size:18px\">What readers said</strong></td></tr>",
+    );
+    html.push_str(&format!("<tr><td style=\"padding:0 0 12px\">{}</td></tr>", escape(&summary.overview)));
+    text.push_str(&summary.overview);
+    text.push_str("\n\n");
+    for (key, label) in labels {
+        let themes: Vec<&SummaryTheme> = summary.themes.iter().filter(|t| t.option.as_deref() == Some(key)).collect();
+        if themes.is_empty() {
+            continue;
+        }
+        html.push_str(&format!(
+            "<tr><td style=\"padding:8px 0 4px\"><strong>Readers who chose “{}”</strong></td></tr>",
+            escape(label)
+        ));
+        text.push_str(&format!("Readers who chose “{label}”\n"));
+        for theme in themes {
+            let count = if theme.comment_count == 1 {
+                "1 comment".to_owned()
+            } else {
+                format!("{} comments", theme.comment_count)
+            };
+            html.push_str(&format!(
+                "<tr><td style=\"padding:4px 0 0\"><em>{}</em> <span style=\"color:#555\">({count})</span></td></tr>",
+                escape(&theme.title)
+            ));
+            text.push_str(&format!("- {} ({count})\n", theme.title));
+            if let Some(quote) = theme.quotes.first() {
+                html.push_str(&format!(
+                    "<tr><td style=\"padding:2px 0 6px 12px;border-left:3px solid #999;color:#333\">“{}”</td></tr>",
+                    escape(&quote.text)
+                ));
+                text.push_str(&format!("  “{}”\n", quote.text));
+            }
+        }
+        text.push('\n');
+    }
+    html.push_str(&format!(
+        "<tr><td style=\"padding:12px 0 0\"><a href=\"{}\" style=\"color:#0b57d0\">See the full results</a></td></tr></table>",
+        escape(page_url)
+    ));
+    text.push_str(&format!("See the full results: {page_url}\n"));
+    (html, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_email_block_escapes_readers_words_and_keeps_them() {
+        let summary = SummaryView {
+            id: 1,
+            poll_id: 1,
+            status: "done".into(),
+            progress: 1.0,
+            backend: "extractive".into(),
+            model: None,
+            created_at: Utc::now(),
+            finished_at: None,
+            needs_review: false,
+            comments_considered: 2,
+            themes: vec![SummaryTheme {
+                option: Some("yes".into()),
+                title: "Power & grid".into(),
+                comment_count: 2,
+                share: 1.0,
+                quotes: vec![SummaryQuote { comment_id: 3, text: "<b>Power</b> is the limit".into() }],
+            }],
+            overview: "Readers blamed power.".into(),
+            checks: SummaryChecks::default(),
+            approved_at: None,
+            note: None,
+        };
+        let (html, text) = summary_email(&summary, &[("yes".into(), "Yes".into())], "https://p.example/polls/x");
+        assert!(html.contains("Power &amp; grid") && html.contains("&lt;b&gt;Power&lt;/b&gt; is the limit"));
+        assert!(!html.contains("<b>"));
+        assert!(text.contains("“<b>Power</b> is the limit”") && text.contains("https://p.example/polls/x"));
+    }
+}

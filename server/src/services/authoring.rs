@@ -20,6 +20,7 @@ pub struct Authoring {
     polls: Arc<Polls>,
     auth: Arc<Auth>,
     links: crate::delivery::email::LinkKey,
+    summaries: Arc<crate::summaries::Summaries>,
 }
 
 impl Authoring {
@@ -29,8 +30,9 @@ impl Authoring {
         polls: Arc<Polls>,
         auth: Arc<Auth>,
         links: crate::delivery::email::LinkKey,
+        summaries: Arc<crate::summaries::Summaries>,
     ) -> Self {
-        Authoring { store, clock, polls, auth, links }
+        Authoring { store, clock, polls, auth, links, summaries }
     }
 
     async fn stored(&self, id: i64) -> Result<Poll, AppError> {
@@ -163,6 +165,9 @@ impl EditorService for Authoring {
                     choices: c.option_ids.iter().filter_map(label).collect(),
                 })
                 .collect(),
+            summary: self.summaries.list(id).await?.into_iter().next(),
+            summary_backends: self.summaries.backends(),
+            summarise_on_close: self.summaries.summarise_on_close(id).await?,
         })
     }
 

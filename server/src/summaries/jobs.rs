@@ -56,6 +56,17 @@ impl Summaries {
         &self.config
     }
 
+    /// The backends this server can run, the default first.
+    pub fn backends(&self) -> Vec<String> {
+        let mut kinds = vec![self.config.default];
+        kinds.extend(
+            [BackendKind::Extractive, BackendKind::Local, BackendKind::Openai]
+                .into_iter()
+                .filter(|k| *k != self.config.default),
+        );
+        kinds.into_iter().filter(|k| self.config.available(*k).is_ok()).map(|k| k.as_str().to_owned()).collect()
+    }
+
     /// Starts this instance's workers and the close watcher; they run until the process ends.
     pub fn spawn(self: &Arc<Self>) {
         for _ in 0..self.config.workers {

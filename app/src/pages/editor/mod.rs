@@ -8,6 +8,7 @@ mod dashboard;
 mod home;
 mod login;
 mod share;
+mod summary;
 
 use admin::{AuditPage, TokensPage};
 use author::{EditPollPage, NewPollPage};

@@ -63,7 +63,7 @@ fn EmailBlock(email: EmailBlockView) -> impl IntoView {
 
 /// A read-only field with a Copy button (the button only once the page is interactive).
 #[component]
-fn CopyField(
+pub(super) fn CopyField(
     #[prop(into)] id: String,
     label: &'static str,
     value: String,
