@@ -37,6 +37,34 @@ enum Command {
     /// The model cache of the comment summariser.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Judge and time the comment summariser.
+    #[command(subcommand)]
+    Summaries(SummariesCommand),
+}
+
+#[derive(Subcommand)]
+enum SummariesCommand {
+    /// Summarise the fixture polls and score each against its hand-written reference.
+    Eval {
+        #[arg(long, default_value_os_t = server::summaries::fixtures::default_dir())]
+        fixtures: std::path::PathBuf,
+        /// Group by hashed words instead of MiniLM embeddings.
+        #[arg(long)]
+        words: bool,
+        #[arg(long, env = "POLLTELLIGENCE_MODELS")]
+        models: Option<std::path::PathBuf>,
+    },
+    /// Time each stage on a generated poll (10,000 comments), then the local model's tokens/s.
+    Bench {
+        #[arg(long, default_value_t = 10_000)]
+        comments: usize,
+        #[arg(long, default_value_os_t = server::summaries::fixtures::default_dir())]
+        fixtures: std::path::PathBuf,
+        #[arg(long)]
+        words: bool,
+        #[arg(long, env = "POLLTELLIGENCE_MODELS")]
+        models: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +123,20 @@ async fn main() -> ExitCode {
         Some(Command::Models(ModelsCommand::Fetch { dir, from })) => {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
             server::summaries::models::fetch(&dir, from.as_deref(), &mut |line| println!("{line}"))
+        }
+        Some(Command::Summaries(SummariesCommand::Eval { fixtures, words, models })) => {
+            let models = models.unwrap_or_else(server::summaries::models::default_dir);
+            match server::summaries::evaluate::embedder(&models, words) {
+                Ok(embedder) => server::summaries::evaluate::eval(&fixtures, embedder).await.map(|_| ()),
+                Err(e) => Err(e),
+            }
+        }
+        Some(Command::Summaries(SummariesCommand::Bench { comments, fixtures, words, models })) => {
+            let models = models.unwrap_or_else(server::summaries::models::default_dir);
+            match server::summaries::evaluate::embedder(&models, words) {
+                Ok(embedder) => server::summaries::evaluate::bench(&fixtures, comments, embedder, &models).await,
+                Err(e) => Err(e),
+            }
         }
         Some(Command::Models(ModelsCommand::Check { dir })) => {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);

@@ -457,4 +457,27 @@ mod tests {
             .collect();
         assert_eq!(values, [(1_234_000, false), (12_500, true), (7_000, true)]);
     }
+
+    #[test]
+    fn quotation_marks_in_prose_must_hold_readers_words() {
+        let mut draft = good();
+        draft.overview = "One reader said “the grid can't keep up”, another “Money is infinite”.".into();
+        assert!(check(&draft, &facts()).passed(), "{:?}", check(&draft, &facts()).problems);
+        draft.overview = "Readers said “chips are the real limit here”.".into();
+        let report = check(&draft, &facts());
+        assert!(!report.quotes_verbatim);
+        assert!(report.problems[0].contains("no reader wrote"), "{:?}", report.problems);
+        // A single quoted word is a term, not a quote.
+        draft.overview = "Readers blamed “power”.".into();
+        assert!(check(&draft, &facts()).passed());
+    }
+
+    #[test]
+    fn the_polls_own_names_may_be_quoted_with_their_figures() {
+        let mut draft = good();
+        draft.themes[0].title = "“Before 2030” voters blame power".into();
+        assert!(!check(&draft, &facts()).numbers_match, "2030 is not a statistic");
+        let named = facts().with_names(["Will compute double before 2030?", "Before 2030"]);
+        assert!(check(&draft, &named).passed(), "{:?}", check(&draft, &named).problems);
+    }
 }

@@ -8,12 +8,15 @@
 //! - `checks`: what every summary must pass, whichever backend wrote it and after an editor's
 //!   edits; `privacy`: masking before text leaves the server;
 //! - `models`: the model cache and `polltelligence models fetch`;
-//! - `jobs`: summaries as database jobs, run by a worker in each server instance.
+//! - `jobs`: summaries as database jobs, run by a worker in each server instance;
+//! - `fixtures`, `evaluate`: fixture polls with references, the quality score and the benchmark.
 
 pub mod backends;
 pub mod checks;
 pub mod cluster;
 pub mod embed;
+pub mod evaluate;
+pub mod fixtures;
 pub mod jobs;
 pub mod models;
 pub mod pipeline;

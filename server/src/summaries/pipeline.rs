@@ -90,6 +90,8 @@ impl Skeleton {
 /// How long each stage took.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
+    /// Texts the embedding model ran on (duplicates are embedded once).
+    pub distinct_texts: usize,
     pub embed: Duration,
     pub cluster: Duration,
     pub quotes: Duration,
@@ -157,11 +159,26 @@ pub fn skeleton(
     let mut comments: Vec<&SourceComment> = input.comments.iter().collect();
     comments.sort_by_key(|c| c.id);
     let texts: Vec<&str> = comments.iter().map(|c| c.body.as_str()).collect();
-    let vectors =
-        embedder.embed(&texts, &mut |done, total| progress(0.05 + 0.6 * done as f64 / total.max(1) as f64))?;
-    if vectors.len() != comments.len() {
+    // Each distinct text is embedded once: readers paste the same line, and a model pass is
+    // the costliest step by far.
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut slot_of: HashMap<&str, usize> = HashMap::new();
+    let slots: Vec<usize> = texts
+        .iter()
+        .map(|t| {
+            *slot_of.entry(t.trim()).or_insert_with(|| {
+                distinct.push(t.trim());
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let unique =
+        embedder.embed(&distinct, &mut |done, total| progress(0.05 + 0.6 * done as f64 / total.max(1) as f64))?;
+    if unique.len() != distinct.len() {
         return Err(SummaryError::Model("the embedding model returned the wrong number of vectors".into()));
     }
+    let vectors: Vec<Vec<f32>> = slots.iter().map(|&s| unique[s].clone()).collect();
+    timings.distinct_texts = distinct.len();
     timings.embed = started.elapsed();
 
     let started = Instant::now();

@@ -1,0 +1,140 @@
+//! `polltelligence summaries eval` and `… bench`: the summariser judged on the fixture polls
+//! (quality against hand-written references) and timed on a generated 10,000-comment poll.
+
+use super::backends::Extractive;
+use super::embed::{Embedder, Lexical};
+use super::fixtures::{self, Fixture};
+use super::pipeline;
+use super::Writer;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The embedding model: MiniLM from the cache (`words`: hashed words instead).
+pub fn embedder(models: &Path, words: bool) -> Result<Arc<dyn Embedder>, String> {
+    if words {
+        return Ok(Arc::new(Lexical));
+    }
+    #[cfg(feature = "ml")]
+    {
+        super::models::present(models, &super::models::EMBEDDER, false)?;
+        let model = super::embed::MiniLm::load(&super::models::embedder_dir(models), candle_core::Device::Cpu)
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(model))
+    }
+    #[cfg(not(feature = "ml"))]
+    {
+        let _ = models;
+        Err("this build has no in-process models; use --words".into())
+    }
+}
+
+async fn run(fixture: &Fixture, embedder: Arc<dyn Embedder>, writer: &dyn Writer) -> Result<pipeline::Outcome, String> {
+    pipeline::summarise(Arc::new(fixture.input.clone()), embedder, writer, Arc::new(|_| {}))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Scores every fixture; prints a table and the mean. Fails if a summary fails its checks or
+/// leaves an answer with 10% of the comments without a theme.
+pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<f64, String> {
+    let fixtures = fixtures::load_dir(dir)?;
+    println!("summaries eval: {} fixture polls, embeddings: {}, backend: extractive", fixtures.len(), embedder.id());
+    println!(
+        "{:<26} {:>8} {:>11} {:>9} {:>11} {:>9} {:>8} {:>8}",
+        "poll", "comments", "themes r/s", "theme F1", "title words", "coverage", "overall", "seconds"
+    );
+    let mut sum = 0.0;
+    for fixture in &fixtures {
+        let started = Instant::now();
+        let outcome = run(fixture, embedder.clone(), &Extractive).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        if !outcome.report.passed() {
+            return Err(format!("{}: the summary failed its checks: {:?}", fixture.slug, outcome.report.problems));
+        }
+        let score = fixtures::score(&outcome.draft, fixture);
+        if score.coverage < 1.0 {
+            return Err(format!("{}: an answer with 10% of the comments has no theme", fixture.slug));
+        }
+        sum += score.overall();
+        println!(
+            "{:<26} {:>8} {:>11} {:>9.3} {:>11.3} {:>9.2} {:>8.3} {:>8.2}",
+            fixture.slug,
+            fixture.input.comments.len(),
+            format!("{}/{}", fixture.reference.len(), outcome.draft.themes.len()),
+            score.themes_f1,
+            score.title_words,
+            score.coverage,
+            score.overall(),
+            seconds
+        );
+    }
+    let mean = sum / fixtures.len().max(1) as f64;
+    println!("mean overall score: {mean:.3} (0.7 × theme F1 + 0.3 × title words; 1.0 = the reference)");
+    Ok(mean)
+}
+
+/// Times each stage on a generated poll of `comments` comments (the largest fixture, scaled),
+/// with the extractive backend; then the local backend's generation speed.
+pub async fn bench(dir: &Path, comments: usize, embedder: Arc<dyn Embedder>, models: &Path) -> Result<(), String> {
+    let base = fixtures::load(&dir.join("10-agi-by-2030.json"), 1)?;
+    let scale = comments.div_ceil(base.input.comments.len().max(1)).max(1);
+    let mut fixture = fixtures::load(&dir.join("10-agi-by-2030.json"), scale)?;
+    fixture.input.comments.truncate(comments);
+    let n = fixture.input.comments.len();
+    println!("summaries bench: {n} comments, embeddings: {}, backend: extractive", embedder.id());
+    let started = Instant::now();
+    let outcome = run(&fixture, embedder, &Extractive).await?;
+    let total = started.elapsed();
+    let t = &outcome.timings;
+    for (stage, time) in
+        [("embed", t.embed), ("cluster", t.cluster), ("quotes", t.quotes), ("write", t.write), ("check", t.check)]
+    {
+        println!("  {stage:<8} {:>8.2} s", time.as_secs_f64());
+    }
+    println!(
+        "  embeddings/s {:>8.0}  ({} distinct texts of {n}; duplicates are embedded once)",
+        t.distinct_texts as f64 / t.embed.as_secs_f64().max(1e-9),
+        t.distinct_texts
+    );
+    println!(
+        "  total    {:>8.2} s  (goal ≤ 45 s: {}; checks {})",
+        total.as_secs_f64(),
+        if total.as_secs_f64() <= 45.0 { "met" } else { "MISSED" },
+        if outcome.report.passed() { "passed" } else { "FAILED" }
+    );
+    local_speed(dir, models).await
+}
+
+#[cfg(feature = "ml")]
+async fn local_speed(dir: &Path, models: &Path) -> Result<(), String> {
+    let path = super::models::generator_path(models);
+    if !path.exists() {
+        println!("local backend: no model in {} (run `polltelligence models fetch`)", models.display());
+        return Ok(());
+    }
+    let local = super::backends::local::Local::new(path);
+    let fixture = fixtures::load(&dir.join("03-open-vs-closed-models.json"), 1)?;
+    let mut timings = pipeline::Timings::default();
+    let skeleton =
+        pipeline::skeleton(&fixture.input, &Lexical, &mut |_| {}, &mut timings).map_err(|e| e.to_string())?;
+    // The first call loads the model; time a second one.
+    local.write(&skeleton, None).await.map_err(|e| e.to_string())?;
+    let (tokens_before, time_before) = local.stats();
+    local.write(&skeleton, None).await.map_err(|e| e.to_string())?;
+    let (tokens, time) = local.stats();
+    let (tokens, seconds) = (tokens - tokens_before, (time - time_before).as_secs_f64());
+    println!(
+        "local backend ({}, {}): {tokens} tokens generated in {seconds:.1} s: {:.1} tokens/s (prompts included)",
+        local.model(),
+        super::backends::local::Local::device_name(),
+        tokens as f64 / seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "ml"))]
+async fn local_speed(_: &Path, _: &Path) -> Result<(), String> {
+    println!("local backend: not in this build");
+    Ok(())
+}
