@@ -21,9 +21,11 @@ build:
 	cargo leptos build --release --split
 	gzip -9 -k -f target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
 
-## Durable votes/s on SQLite vs static req/s of the same binary, and their ratio.
+## Durable votes/s on SQLite vs static req/s of the same binary, and their ratio; then the
+## summariser: each stage on a 10,000-comment poll, and the local model's tokens/s.
 bench: build
 	.ci/bench
+	$(BIN) summaries bench
 
 setup:
 	.ci/setup test

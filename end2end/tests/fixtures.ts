@@ -35,5 +35,6 @@ export function fixturePolls(now: Date) {
     openPoll(now, 'e2e-embed', 'Would you vote inside a newsletter?'),
     openPoll(now, 'e2e-embed-nojs', 'Would you vote inside a newsletter without JavaScript?'),
     openPoll(now, 'e2e-embed-cross', 'Would you vote from another site?'),
+    openPoll(now, 'e2e-summary', 'Will power stall the compute boom?'),
   ];
 }

@@ -279,7 +279,12 @@ async fn closing_a_poll_queues_its_summary(backend: Backend) {
     add_comments(&app, "closes-soon", &reader_comments()[..5]).await;
     add_comments(&app, "no-auto", &reader_comments()[..5]).await;
     let no_auto = poll_id(&app, "no-auto").await;
-    app.summaries.set_summarise_on_close(&editor_identity(&app).await, no_auto, false).await.unwrap();
+    let editor = app.editor().await;
+    let response = editor.post_form(&format!("/editor/polls/{no_auto}/summaries/automatic"), &[("on", "false")]).await;
+    assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
+    assert!(!app.summaries.summarise_on_close(no_auto).await.unwrap());
+    let response = editor.post_form(&format!("/editor/polls/{no_auto}/summaries/automatic"), &[("on", "maybe")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.summaries.queue_closed_polls().await.unwrap(), 0, "nothing has closed yet");
     clock.advance(Duration::days(2));
     assert_eq!(app.summaries.queue_closed_polls().await.unwrap(), 1);
@@ -290,13 +295,6 @@ async fn closing_a_poll_queues_its_summary(backend: Backend) {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, "done");
     assert!(app.summaries.list(no_auto).await.unwrap().is_empty());
-}
-
-async fn editor_identity(app: &TestApp) -> app::domain::EditorIdentity {
-    app.add_editor("auto@example.com", "a long enough password").await;
-    let id =
-        app.store.editor_credentials(&app::domain::Email::parse("auto@example.com").unwrap()).await.unwrap().unwrap().0;
-    app::domain::EditorIdentity { id, email: app::domain::Email::parse("auto@example.com").unwrap(), csrf: None }
 }
 
 /// A worker that dies after claiming a job (its lease runs out) does not lose the job: the

@@ -51,7 +51,7 @@ fn keep_live(id: i64, live: RwSignal<Dashboard>) {
 fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
     let live = RwSignal::new(dashboard.clone());
     keep_live(dashboard.poll.id, live);
-    let Dashboard { poll, comments, summary, summary_backends, .. } = dashboard;
+    let Dashboard { poll, comments, summary, summary_backends, summarise_on_close, .. } = dashboard;
     let comments_shown = comments.len();
     let id = poll.id;
     let view_ = poll.poll.clone();
@@ -132,7 +132,7 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
 
     let summary = view! {
         <super::summary::SummaryPanel me=me.clone() poll=id summary backends=summary_backends
-            options=poll.poll.options.clone() comments=comments_shown/>
+            options=poll.poll.options.clone() comments=comments_shown automatic=summarise_on_close/>
     };
     view! { {head}{figures}{summary}<super::share::SharePanel id stage=poll.stage/>{comments} }
 }

@@ -19,6 +19,7 @@ pub fn SummaryPanel(
     backends: Vec<String>,
     options: Vec<OptionView>,
     comments: usize,
+    automatic: bool,
 ) -> impl IntoView {
     let current = RwSignal::new(summary);
     // While a summary runs, follow its progress; the stream ends with the finished summary.
@@ -50,8 +51,22 @@ pub fn SummaryPanel(
                 </button>
                 <span class="hint">{format!(" {comments} comments. Hidden comments are left out. Every quote and figure is checked against them.")}</span>
             </form>
+            <form method="post" action=format!("/editor/polls/{poll}/summaries/automatic") class="inline">
+                <Csrf me=me.clone()/>
+                <input type="hidden" name="on" value=if automatic { "false" } else { "true" }/>
+                <span class="hint">{if automatic { "A summary is made when the poll closes. " } else { "No summary is made when the poll closes. " }}</span>
+                <button type="submit" class="link">{if automatic { "Turn off" } else { "Turn on" }}</button>
+            </form>
             {move || current.get().map(|s| view! { <SummaryBody me=me_.clone() summary=s options=options.get_value()/> })}
         </section>
+    }
+}
+
+fn comments(n: u64) -> String {
+    if n == 1 {
+        "1 comment".into()
+    } else {
+        format!("{n} comments")
     }
 }
 
@@ -128,7 +143,7 @@ fn FinishedSummary(me: EditorIdentity, summary: SummaryView, options: Vec<Option
                 let field = format!("summary-title-{n}");
                 view! {
                     <fieldset class="summary-theme">
-                        <legend>{format!("{} · {} comments · {}% of comments", label_of(&theme.option), theme.comment_count, (theme.share * 100.0).round())}</legend>
+                        <legend>{format!("{} · {} · {}% of comments", label_of(&theme.option), comments(theme.comment_count), (theme.share * 100.0).round())}</legend>
                         <label for=field.clone()>"Theme title"</label>
                         <input id=field type="text" name="title" value=theme.title.clone() maxlength="90"/>
                         <ul class="quotes">

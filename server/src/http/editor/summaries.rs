@@ -30,6 +30,7 @@ pub fn form_routes() -> Router<AppState> {
     Router::new()
         .route("/editor/polls/{id}/summaries", post(start_form).get(dashboard))
         .route("/editor/summaries/{id}/approve", post(approve_form).get(|| async { Redirect::to("/editor") }))
+        .route("/editor/polls/{id}/summaries/automatic", post(automatic_form).get(dashboard))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -168,6 +169,33 @@ async fn start_form(
     .await;
     match done {
         Ok(_) => Redirect::to(&format!("{back}#summary")).into_response(),
+        Err(error) => PageError { error, back }.into_response(),
+    }
+}
+
+/// Field `on`: `true` or `false`: whether closing the poll queues a summary.
+async fn automatic_form(
+    State(state): State<AppState>,
+    Extension(by): Extension<EditorIdentity>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(Path(poll)) = path else {
+        return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
+    };
+    let back = format!("/editor/polls/{poll}");
+    let done = async {
+        let pairs = form_pairs(&body.map_err(body_error)?)?;
+        let on = match field(&pairs, "on") {
+            Some("true") => true,
+            Some("false") => false,
+            _ => return Err(AppError::MalformedRequest("on must be true or false".into())),
+        };
+        state.summaries.set_summarise_on_close(&by, poll, on).await
+    }
+    .await;
+    match done {
+        Ok(()) => Redirect::to(&format!("{back}#summary")).into_response(),
         Err(error) => PageError { error, back }.into_response(),
     }
 }
