@@ -22,6 +22,12 @@ pub struct SummaryView {
     pub checks: SummaryChecks,
     /// Set once an editor approved it; only approved summaries are shown to readers.
     pub approved_at: Option<DateTime<Utc>>,
+    /// What the result was made with (writer and embedding model settings) and from (a
+    /// SHA-256 of the poll, its visible comments and votes, and those settings).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub parameters: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub input_hash: Option<String>,
     /// Why the job failed (`failed`), or why a model's draft was replaced (`needs_review`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
@@ -159,6 +165,8 @@ mod tests {
             overview: "Readers blamed power.".into(),
             checks: SummaryChecks::default(),
             approved_at: None,
+            parameters: None,
+            input_hash: None,
             note: None,
         };
         let (html, text) = summary_email(&summary, &[("yes".into(), "Yes".into())], "https://p.example/polls/x");

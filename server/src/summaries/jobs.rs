@@ -13,7 +13,7 @@ use super::{SummaryError, Writer};
 use crate::services::Clock;
 use crate::store::{FinishedSummary, NewAudit, Store, StoredSummary};
 use app::domain::{AppError, EditorIdentity, PollId, SummaryEdits, SummaryView};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify, OnceCell};
 
@@ -28,8 +28,6 @@ pub struct Summaries {
     openai: Option<Arc<super::backends::openai::OpenAi>>,
     #[cfg(feature = "ml")]
     local: Arc<super::backends::local::Local>,
-    /// The last job's stage timings and generation figures, for the benchmark.
-    last_timings: Mutex<Option<pipeline::Timings>>,
 }
 
 impl Summaries {
@@ -48,12 +46,7 @@ impl Summaries {
             openai,
             #[cfg(feature = "ml")]
             local,
-            last_timings: Mutex::new(None),
         })
-    }
-
-    pub fn config(&self) -> &SummariserConfig {
-        &self.config
     }
 
     /// The backends this server can run, the default first.
@@ -86,7 +79,7 @@ impl Summaries {
         }
     }
 
-    async fn work(&self) {
+    async fn work(self: &Arc<Self>) {
         loop {
             match self.run_next().await {
                 Ok(true) => continue,
@@ -128,7 +121,7 @@ impl Summaries {
             })?,
         };
         self.config.available(kind).map_err(AppError::BackendUnavailable)?;
-        self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
+        let target = self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
         let (stored, created) = self
             .store
             .summaries()
@@ -143,7 +136,7 @@ impl Summaries {
                     detail: format!("summary {} ({})", stored.id, kind.as_str()),
                     at: self.clock.now(),
                 };
-                self.store.record_audit(&audit, Some((PollId(poll), ""))).await.map_err(internal)?;
+                self.store.record_audit(&audit, Some((target.id, target.slug.as_str()))).await.map_err(internal)?;
             }
             self.wake.notify_one();
         }
@@ -172,16 +165,15 @@ impl Summaries {
     }
 
     pub async fn set_summarise_on_close(&self, by: &EditorIdentity, poll: i64, on: bool) -> Result<(), AppError> {
-        if !self.store.summaries().set_summarise_on_close(PollId(poll), on).await.map_err(internal)? {
-            return Err(AppError::PollNotFound);
-        }
+        let target = self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
+        self.store.summaries().set_summarise_on_close(target.id, on).await.map_err(internal)?;
         let audit = NewAudit {
             editor: by.id,
             action: "set_summary_on_close",
             detail: if on { "on".into() } else { "off".into() },
             at: self.clock.now(),
         };
-        self.store.record_audit(&audit, Some((PollId(poll), ""))).await.map_err(internal)
+        self.store.record_audit(&audit, Some((target.id, target.slug.as_str()))).await.map_err(internal)
     }
 
     /// Approves a finished summary, with the editor's edits, after checking it again against
@@ -329,12 +321,8 @@ impl Summaries {
         None
     }
 
-    pub fn last_timings(&self) -> Option<pipeline::Timings> {
-        self.last_timings.lock().expect("timings lock").clone()
-    }
-
     /// Claims and runs one job. `false` when there was none waiting.
-    pub async fn run_next(&self) -> Result<bool, SummaryError> {
+    pub async fn run_next(self: &Arc<Self>) -> Result<bool, SummaryError> {
         let now = self.clock.now();
         let lease = chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::seconds(30));
         let Some(job) = self.store.summaries().claim_summary(&self.worker, now, now + lease).await? else {
@@ -350,7 +338,12 @@ impl Summaries {
             lease,
             progress_rx,
         ));
-        let outcome = self.run(&job, progress_tx).await;
+        // On a task of its own, so that a panic anywhere in a backend fails this job with a
+        // message instead of taking the worker down.
+        let (me, claimed) = (self.clone(), job.clone());
+        let outcome = tokio::spawn(async move { me.run(&claimed, progress_tx).await })
+            .await
+            .unwrap_or_else(|e| Err(SummaryError::Internal(format!("the summariser stopped unexpectedly: {e}"))));
         heartbeat.abort();
         let now = self.clock.now();
         let written = match outcome {
@@ -389,7 +382,6 @@ impl Summaries {
             });
         });
         let outcome = pipeline::summarise(Arc::new(input), embedder.clone(), &*writer, report_progress).await?;
-        *self.last_timings.lock().expect("timings lock") = Some(outcome.timings.clone());
         let mut result = StoredResult::new(&outcome.draft, &outcome.report);
         let notes: Vec<String> = [
             writer_note.clone(),

@@ -123,6 +123,8 @@ pub fn view(stored: &StoredSummary) -> SummaryView {
         overview,
         checks,
         approved_at: stored.approved_at,
+        parameters: stored.parameters.as_deref().and_then(|p| serde_json::from_str(p).ok()),
+        input_hash: stored.input_hash.clone(),
         note: stored.error.clone().or(note),
     }
 }

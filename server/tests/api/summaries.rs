@@ -167,6 +167,8 @@ async fn a_summary_is_grounded_approved_and_shown_to_readers(backend: Backend) {
     assert_eq!(done["needs_review"], false);
     assert_eq!(done["progress"], 1.0);
     assert!(done["finished_at"].is_string() && done["model"].is_string(), "{done}");
+    assert_eq!(done["input_hash"].as_str().map(str::len), Some(64), "{done}");
+    assert!(done["parameters"]["embedder"].is_string(), "{done}");
     let text = done.to_string();
     assert!(!text.contains("unanimously"), "a hidden comment reached the summary: {text}");
     // Every option with at least 10% of the comments has a theme.
@@ -181,6 +183,7 @@ async fn a_summary_is_grounded_approved_and_shown_to_readers(backend: Backend) {
     run_jobs(&app).await;
     let repeat = summary(&editor, second).await;
     assert_eq!(repeat["themes"], done["themes"]);
+    assert_eq!(repeat["input_hash"], done["input_hash"]);
     assert_eq!(repeat["overview"], done["overview"]);
     let (_, list) =
         editor.send_json(Method::GET, &format!("/api/v1/editor/polls/{poll}/summaries"), &json!(null)).await;
