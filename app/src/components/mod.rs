@@ -12,7 +12,7 @@ pub use local_time::browser;
 pub use local_time::{input_time, LocalTime};
 pub use poll_card::PollCard;
 pub use results::{winner_sentence, ResultsBars};
-pub use summary::ReaderSummary;
+pub use summary::{comments, ReaderSummary};
 
 use chrono::{DateTime, Utc};
 

@@ -35,7 +35,8 @@ pub fn ReaderSummary(summary: SummaryView, options: Vec<OptionView>) -> impl Int
     }
 }
 
-fn comments(n: u64) -> String {
+/// "1 comment", "1,204 comments".
+pub fn comments(n: u64) -> String {
     if n == 1 {
         "1 comment".into()
     } else {

@@ -5,7 +5,7 @@
 //! such tries the job fails with a message.
 
 use super::backends::{BackendKind, Extractive, SummariserConfig};
-use super::checks::{self, Facts, SourceComment};
+use super::checks::{self, SourceComment};
 use super::embed::{Embedder, Lexical};
 use super::pipeline::{self, PollInput};
 use super::view::{self, StoredResult};
@@ -220,7 +220,7 @@ impl Summaries {
         let poll =
             self.store.poll_by_id(PollId(stored.poll_id)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
         let input = self.input(&poll).await?;
-        let report = checks::check(&result.draft(), &facts_of(&input));
+        let report = checks::check(&result.draft(), &input.facts());
         if !report.passed() {
             return Err(AppError::SummaryCheckFailed(format!(
                 "The summary no longer matches the poll and was not approved: {}",
@@ -436,11 +436,6 @@ async fn heartbeat(
             _ = tokio::time::sleep(renew) => {}
         }
     }
-}
-
-fn facts_of(input: &PollInput) -> Facts {
-    Facts::new(&input.comments, input.votes.clone(), input.total_votes)
-        .with_names(std::iter::once(input.question.as_str()).chain(input.options.iter().map(|(_, l)| l.as_str())))
 }
 
 /// An edited title or overview: one line of text, not empty, not too long.

@@ -29,6 +29,14 @@ pub struct PollInput {
     pub total_votes: u64,
 }
 
+impl PollInput {
+    /// What the checks hold a summary of this poll to; the question and labels may be named.
+    pub fn facts(&self) -> Facts {
+        Facts::new(&self.comments, self.votes.clone(), self.total_votes)
+            .with_names(std::iter::once(self.question.as_str()).chain(self.options.iter().map(|(_, l)| l.as_str())))
+    }
+}
+
 /// A theme before it has a title: what the data says about it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SkeletonTheme {
@@ -399,8 +407,7 @@ pub async fn summarise(
         .await
         .map_err(|e| SummaryError::Internal(format!("the summariser stopped: {e}")))??
     };
-    let facts = Facts::new(&input.comments, input.votes.clone(), input.total_votes)
-        .with_names(std::iter::once(input.question.as_str()).chain(input.options.iter().map(|(_, l)| l.as_str())));
+    let facts = input.facts();
     let (draft, report, needs_review, fallback_reason, fell_back) =
         write_and_check(&skeleton, &facts, writer, &mut timings).await;
     progress(0.95);

@@ -7,7 +7,7 @@
 use super::share::CopyField;
 use super::Csrf;
 use crate::api::editor::load_share;
-use crate::components::LocalTime;
+use crate::components::{comments, LocalTime};
 use crate::domain::{summary_email, EditorIdentity, OptionView, SummaryView};
 use leptos::prelude::*;
 
@@ -59,14 +59,6 @@ pub fn SummaryPanel(
             </form>
             {move || current.get().map(|s| view! { <SummaryBody me=me_.clone() summary=s options=options.get_value()/> })}
         </section>
-    }
-}
-
-fn comments(n: u64) -> String {
-    if n == 1 {
-        "1 comment".into()
-    } else {
-        format!("{n} comments")
     }
 }
 

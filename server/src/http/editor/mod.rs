@@ -44,11 +44,11 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-fn form(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, AppError> {
+pub(super) fn form(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, AppError> {
     form_pairs(&body.map_err(body_error)?)
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 

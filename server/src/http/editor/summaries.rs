@@ -3,8 +3,8 @@
 //! JavaScript and answer with a redirect back to the dashboard).
 
 use super::super::errors::{body_error, ApiError, PageError};
-use super::super::form::form_pairs;
 use super::super::AppState;
+use super::{field, form};
 use app::domain::{AppError, EditorIdentity, SummaryEdits};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -147,10 +147,6 @@ async fn dashboard(path: Result<Path<i64>, PathRejection>) -> Redirect {
     }
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
-
 async fn start_form(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
@@ -162,7 +158,7 @@ async fn start_form(
     };
     let back = format!("/editor/polls/{poll}");
     let done = async {
-        let pairs = form_pairs(&body.map_err(body_error)?)?;
+        let pairs = form(body)?;
         let backend = field(&pairs, "backend").filter(|b| !b.is_empty());
         state.summaries.start(poll, backend, Some(&by)).await
     }
@@ -185,7 +181,7 @@ async fn automatic_form(
     };
     let back = format!("/editor/polls/{poll}");
     let done = async {
-        let pairs = form_pairs(&body.map_err(body_error)?)?;
+        let pairs = form(body)?;
         let on = match field(&pairs, "on") {
             Some("true") => true,
             Some("false") => false,
@@ -215,7 +211,7 @@ async fn approve_form(
         Err(error) => return PageError { error, back: "/editor".into() }.into_response(),
     };
     let done = async {
-        let pairs = form_pairs(&body.map_err(body_error)?)?;
+        let pairs = form(body)?;
         let titles: Vec<String> = pairs.iter().filter(|(n, _)| n == "title").map(|(_, v)| v.clone()).collect();
         let edits = SummaryEdits {
             overview: field(&pairs, "overview").map(str::to_owned),
