@@ -271,7 +271,36 @@ async fn local_model_writes_a_summary_that_passes_the_checks(backend: Backend) {
     );
 }
 
+/// A corrupt model file: the job still finishes, with the extractive summary flagged for
+/// review and a note naming the file; so does a corrupt embedding model (hashed words instead).
+async fn corrupt_model_files_give_a_flagged_summary_not_a_crash(backend: Backend) {
+    let models = tempfile::tempdir().unwrap();
+    let generator = server::summaries::models::generator_path(models.path());
+    std::fs::create_dir_all(generator.parent().unwrap()).unwrap();
+    std::fs::write(&generator, b"GGUF but not really").unwrap();
+    let embedder = server::summaries::models::embedder_dir(models.path());
+    std::fs::create_dir_all(&embedder).unwrap();
+    for (_, name, _) in server::summaries::models::EMBEDDER.files {
+        std::fs::write(embedder.join(name), b"{ corrupt").unwrap();
+    }
+    let config = SummariserConfig { models: models.path().to_owned(), ..summariser() };
+    let app = spawn_app_with(backend, Options { summariser: Some(config), ..Options::default() }).await;
+    app.add_poll(closed_poll("corrupt-models")).await;
+    add_comments(&app, "corrupt-models", &reader_comments()[..6]).await;
+    let poll = app.store.poll_by_slug(&Slug::parse("corrupt-models").unwrap()).await.unwrap().unwrap().id.0;
+    let (queued, _) = app.summaries.start(poll, Some("local"), None).await.unwrap();
+    assert_eq!(run_jobs(&app).await, 1);
+    let summary = serde_json::to_value(app.summaries.get(queued.id).await.unwrap()).unwrap();
+    assert_checks_pass(&summary);
+    assert_eq!((summary["backend"].as_str(), summary["needs_review"].as_bool()), (Some("extractive"), Some(true)));
+    let note = summary["note"].as_str().unwrap();
+    assert!(note.contains("could not be loaded") && note.contains("SmolLM2"), "{note}");
+    assert!(note.contains("grouped by shared words"), "{note}");
+    assert_eq!(summary["parameters"]["embedder"], "hashed-words-1024");
+}
+
 on_both_stores!(
+    corrupt_model_files_give_a_flagged_summary_not_a_crash,
     openai_writes_titles_and_overview_from_masked_data,
     openai_plain_json_answers_work_too,
     openai_invented_quotes_are_retried_then_replaced,
