@@ -45,26 +45,36 @@ enum Command {
 #[derive(Subcommand)]
 enum SummariesCommand {
     /// Summarise the fixture polls and score each against its hand-written reference.
-    Eval {
-        #[arg(long, default_value_os_t = server::summaries::fixtures::default_dir())]
-        fixtures: std::path::PathBuf,
-        /// Group by hashed words instead of MiniLM embeddings.
-        #[arg(long)]
-        words: bool,
-        #[arg(long, env = "POLLTELLIGENCE_MODELS")]
-        models: Option<std::path::PathBuf>,
-    },
+    Eval(SummariesInput),
     /// Time each stage on a generated poll (10,000 comments), then the local model's tokens/s.
     Bench {
         #[arg(long, default_value_t = 10_000)]
         comments: usize,
-        #[arg(long, default_value_os_t = server::summaries::fixtures::default_dir())]
-        fixtures: std::path::PathBuf,
-        #[arg(long)]
-        words: bool,
-        #[arg(long, env = "POLLTELLIGENCE_MODELS")]
-        models: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        input: SummariesInput,
     },
+}
+
+/// What `summaries eval` and `summaries bench` run on.
+#[derive(clap::Args)]
+struct SummariesInput {
+    #[arg(long, default_value_os_t = server::summaries::fixtures::default_dir())]
+    fixtures: std::path::PathBuf,
+    /// Group by hashed words instead of MiniLM embeddings.
+    #[arg(long)]
+    words: bool,
+    #[arg(long, env = "POLLTELLIGENCE_MODELS")]
+    models: Option<std::path::PathBuf>,
+}
+
+impl SummariesInput {
+    fn embedder(&self) -> Result<std::sync::Arc<dyn server::summaries::embed::Embedder>, String> {
+        server::summaries::evaluate::embedder(&self.models_dir(), self.words)
+    }
+
+    fn models_dir(&self) -> std::path::PathBuf {
+        self.models.clone().unwrap_or_else(server::summaries::models::default_dir)
+    }
 }
 
 #[derive(Subcommand)]
@@ -124,20 +134,16 @@ async fn main() -> ExitCode {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
             server::summaries::models::fetch(&dir, from.as_deref(), &mut |line| println!("{line}"))
         }
-        Some(Command::Summaries(SummariesCommand::Eval { fixtures, words, models })) => {
-            let models = models.unwrap_or_else(server::summaries::models::default_dir);
-            match server::summaries::evaluate::embedder(&models, words) {
-                Ok(embedder) => server::summaries::evaluate::eval(&fixtures, embedder).await.map(|_| ()),
-                Err(e) => Err(e),
+        Some(Command::Summaries(SummariesCommand::Eval(input))) => match input.embedder() {
+            Ok(embedder) => server::summaries::evaluate::eval(&input.fixtures, embedder).await.map(|_| ()),
+            Err(e) => Err(e),
+        },
+        Some(Command::Summaries(SummariesCommand::Bench { comments, input })) => match input.embedder() {
+            Ok(embedder) => {
+                server::summaries::evaluate::bench(&input.fixtures, comments, embedder, &input.models_dir()).await
             }
-        }
-        Some(Command::Summaries(SummariesCommand::Bench { comments, fixtures, words, models })) => {
-            let models = models.unwrap_or_else(server::summaries::models::default_dir);
-            match server::summaries::evaluate::embedder(&models, words) {
-                Ok(embedder) => server::summaries::evaluate::bench(&fixtures, comments, embedder, &models).await,
-                Err(e) => Err(e),
-            }
-        }
+            Err(e) => Err(e),
+        },
         Some(Command::Models(ModelsCommand::Check { dir })) => {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
             let mut problems = Vec::new();
