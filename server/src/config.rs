@@ -30,10 +30,42 @@ pub struct Config {
     #[arg(long, env = "POLLTELLIGENCE_RATE_LIMIT", default_value_t = 120)]
     pub rate_limit: u32,
 
-    /// Key that signs voter cookies (at least 32 characters). Generated and kept in the
-    /// database when not given, so every instance on one database shares it.
-    #[arg(long, env = "POLLTELLIGENCE_SECRET", hide_env_values = true)]
+    /// Key that signs voter cookies and email links (at least 32 characters), from the
+    /// environment (`POLLTELLIGENCE_SECRET`) or `--secret-file`, never a flag: flags show in
+    /// `ps`. Generated and kept in the database when not given, so instances share it.
+    #[arg(skip)]
     pub secret: Option<String>,
+
+    /// A file holding the key (its first line), in place of `POLLTELLIGENCE_SECRET`.
+    #[arg(long, env = "POLLTELLIGENCE_SECRET_FILE")]
+    pub secret_file: Option<PathBuf>,
+
+    /// Keys retired by a rotation, still accepted on voter cookies and email links
+    /// (`POLLTELLIGENCE_SECRET_PREVIOUS`, space-separated; environment only).
+    #[arg(skip)]
+    pub previous_secrets: Vec<String>,
+
+    /// Addresses of reverse proxies (CIDRs, comma- or space-separated) whose
+    /// `X-Forwarded-For` / `X-Forwarded-Proto` are believed; from anyone else they are ignored.
+    #[arg(long, env = "POLLTELLIGENCE_TRUSTED_PROXIES", default_value = "", value_parser = parse_proxies)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// Ordinary connections served at once (live-results streams have their own budget,
+    /// `POLLTELLIGENCE_MAX_LISTENERS`); past it new connections get a 503.
+    #[arg(long, env = "POLLTELLIGENCE_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a request's head, and then its body.
+    #[arg(long, env = "POLLTELLIGENCE_REQUEST_TIMEOUT", default_value_t = 10)]
+    pub request_timeout_s: u64,
+
+    /// Seconds a kept-alive connection may sit without a request (or a body without a byte).
+    #[arg(long, env = "POLLTELLIGENCE_IDLE_TIMEOUT", default_value_t = 60)]
+    pub idle_timeout_s: u64,
+
+    /// Bearer token that `/metrics` requires; without one `/metrics` is not served.
+    #[arg(long, env = "POLLTELLIGENCE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 
     /// Mark cookies `Secure` (set this when served over HTTPS).
     #[arg(long, env = "POLLTELLIGENCE_SECURE_COOKIES")]
@@ -147,17 +179,71 @@ impl SummariserArgs {
     }
 }
 
+/// CIDRs of trusted reverse proxies.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+pub fn parse_proxies(list: &str) -> Result<TrustedProxies, String> {
+    list.split([',', ' '])
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            // A bare address is a network of one.
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!(
+                        "POLLTELLIGENCE_TRUSTED_PROXIES takes addresses or CIDRs such as 10.0.0.0/8 (got {entry:?})"
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()
+        .map(TrustedProxies)
+}
+
 impl Config {
+    /// The signing keys from the environment or the secret file (`serve` calls this; keys
+    /// are never flags). An empty or unreadable file is an error, not "generate one".
+    pub fn read_secrets(&mut self) -> Result<(), String> {
+        let from_env = std::env::var("POLLTELLIGENCE_SECRET").ok().filter(|s| !s.is_empty());
+        self.secret = match (&self.secret_file, from_env) {
+            (Some(_), Some(_)) => {
+                return Err("set POLLTELLIGENCE_SECRET or POLLTELLIGENCE_SECRET_FILE, not both".into())
+            }
+            (Some(path), None) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read the secret file {}: {e}", path.display()))?;
+                let key = text.lines().next().unwrap_or_default().trim().to_owned();
+                if key.is_empty() {
+                    return Err(format!("the secret file {} is empty", path.display()));
+                }
+                Some(key)
+            }
+            (None, from_env) => from_env.or(self.secret.take()),
+        };
+        if let Ok(previous) = std::env::var("POLLTELLIGENCE_SECRET_PREVIOUS") {
+            self.previous_secrets = previous.split_whitespace().map(str::to_owned).collect();
+        }
+        Ok(())
+    }
+
     /// `POLLTELLIGENCE_DEMO=0` is the environment's way of saying `--no-demo`.
     pub fn load_demo(&self) -> bool {
         !self.no_demo && std::env::var("POLLTELLIGENCE_DEMO").map_or(true, |v| v != "0" && v != "false")
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(secret) = &self.secret {
-            if secret.len() < 32 {
-                return Err("POLLTELLIGENCE_SECRET must be at least 32 characters".into());
-            }
+        if self.secret.iter().chain(&self.previous_secrets).any(|secret| secret.len() < 32) {
+            return Err("POLLTELLIGENCE_SECRET (and each previous secret) must be at least 32 characters".into());
+        }
+        if self.max_connections == 0 || self.request_timeout_s == 0 || self.idle_timeout_s == 0 {
+            return Err("POLLTELLIGENCE_MAX_CONNECTIONS, _REQUEST_TIMEOUT and _IDLE_TIMEOUT must be above 0".into());
         }
         if let Some(public) = &self.public_url {
             let rest = public.strip_prefix("https://").or_else(|| public.strip_prefix("http://"));

@@ -38,6 +38,7 @@ pub struct Application {
     addr: SocketAddr,
     store: Arc<dyn store::Store>,
     summaries: Arc<summaries::Summaries>,
+    limits: net::Limits,
 }
 
 impl Application {
@@ -68,13 +69,16 @@ impl Application {
             Some(secret) => secret.clone(),
             None => store.secret("voter_cookie_key", &http::voter::new_voter_id().repeat(2)).await?,
         };
+        // The current key signs; retired ones still verify until they are dropped.
+        let keys: Vec<&str> =
+            std::iter::once(secret.as_str()).chain(config.previous_secrets.iter().map(String::as_str)).collect();
         let metrics = Arc::new(metrics::Metrics::default());
         let polls =
             Arc::new(Polls::new(store.clone(), clock.clone(), RateLimiter::new(config.rate_limit), metrics.clone()));
         polls.follow_other_instances();
         let auth =
             Arc::new(Auth::new(store.clone(), clock.clone()).await.map_err(|e| StartError::Auth(e.to_string()))?);
-        let email_links = delivery::email::LinkKey::new(format!("email-links:{secret}").as_bytes());
+        let email_links = delivery::email::LinkKey::new(&keys);
         let summaries = summaries::Summaries::new(store.clone(), clock.clone(), summariser);
         summaries.spawn();
         let authoring = Arc::new(Authoring::new(
@@ -100,7 +104,7 @@ impl Application {
             polls,
             auth,
             authoring,
-            voter_key: VoterKey::new(secret.as_bytes()),
+            voter_key: VoterKey::new(&keys),
             email_links,
             secure_cookies: config.secure_cookies,
             public_url: config.public_url.as_deref().map(|u| u.trim_end_matches('/').into()),
@@ -108,10 +112,17 @@ impl Application {
             images: Arc::new(delivery::images::Images::default()),
             listeners: Arc::new(tokio::sync::Semaphore::new(config.max_listeners)),
             metrics,
+            metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()).map(Into::into),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             store: store.clone(),
             summaries: summaries.clone(),
         };
-        Ok(Application { listener, router: http::router(state), addr, store, summaries })
+        let limits = net::Limits {
+            connections: config.max_connections.saturating_add(config.max_listeners),
+            request_timeout: std::time::Duration::from_secs(config.request_timeout_s),
+            idle_timeout: std::time::Duration::from_secs(config.idle_timeout_s),
+        };
+        Ok(Application { listener, router: http::router(state), addr, store, summaries, limits })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -132,6 +143,6 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        net::serve(self.listener, self.router, shutdown).await
+        net::serve(self.listener, self.router, self.limits, shutdown).await
     }
 }

@@ -169,7 +169,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> Result<(), String> {
+async fn serve(mut config: Config) -> Result<(), String> {
+    config.read_secrets()?;
     let app = Application::build(config).await.map_err(|e| e.to_string())?;
     tracing::info!("listening on http://{}", app.addr());
     app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())

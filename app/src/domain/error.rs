@@ -59,6 +59,12 @@ pub enum AppError {
     SummaryNotReady(String),
     #[error("{0}")]
     SummaryCheckFailed(String),
+    #[error("This request came from another website. Votes and changes are taken only from Polltelligence's own pages; open the poll here and vote there.")]
+    CrossSite,
+    #[error("Send this request as JSON (Content-Type: application/json).")]
+    UnsupportedMediaType,
+    #[error("The service is briefly unavailable (its database is not answering). Please try again in a moment.")]
+    Unavailable,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     #[error("The server could not be reached. Check your connection and try again.")]
@@ -94,6 +100,9 @@ impl AppError {
             AppError::SummaryNotFound => "summary_not_found",
             AppError::SummaryNotReady(_) => "summary_not_ready",
             AppError::SummaryCheckFailed(_) => "summary_check_failed",
+            AppError::CrossSite => "cross_site_request",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::Unavailable => "service_unavailable",
             AppError::Internal => "internal_error",
             AppError::Unreachable => "unreachable",
         }
@@ -103,7 +112,7 @@ impl AppError {
         match self {
             AppError::MalformedRequest(_) => 400,
             AppError::Unauthorized | AppError::LoginFailed => 401,
-            AppError::ResultsHidden | AppError::CsrfFailed | AppError::Forbidden(_) => 403,
+            AppError::ResultsHidden | AppError::CsrfFailed | AppError::Forbidden(_) | AppError::CrossSite => 403,
             AppError::PollNotFound | AppError::NotFound | AppError::SummaryNotFound => 404,
             AppError::PollNotOpen(_)
             | AppError::StaleEdit
@@ -111,6 +120,7 @@ impl AppError {
             | AppError::SlugTaken(_)
             | AppError::SummaryNotReady(_) => 409,
             AppError::PayloadTooLarge(_) => 413,
+            AppError::UnsupportedMediaType => 415,
             AppError::InvalidChoices(_)
             | AppError::CommentTooLong(_)
             | AppError::CommentNotAllowed(_)
@@ -121,7 +131,7 @@ impl AppError {
             AppError::RateLimited | AppError::TooManyAttempts(_) => 429,
             AppError::Internal => 500,
             AppError::Unsupported(_) => 501,
-            AppError::Unreachable | AppError::TooManyListeners => 503,
+            AppError::Unreachable | AppError::TooManyListeners | AppError::Unavailable => 503,
         }
     }
 }

@@ -16,16 +16,27 @@ use sha2::Sha256;
 /// Signature bytes in a link: 128 bits, so links stay short.
 const SIGNATURE_BYTES: usize = 16;
 
+/// The current key signs; keys retired by a rotation still verify, so links in issues
+/// already sent keep working until the retired key is dropped.
 #[derive(Clone)]
-pub struct LinkKey(Hmac<Sha256>);
+pub struct LinkKey(Vec<Hmac<Sha256>>);
 
 impl LinkKey {
-    pub fn new(secret: &[u8]) -> Self {
-        LinkKey(Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"))
+    /// `secrets[0]` is the current server secret, the rest retired ones.
+    pub fn new(secrets: &[&str]) -> Self {
+        let key = |secret: &&str| {
+            Hmac::new_from_slice(format!("email-links:{secret}").as_bytes()).expect("HMAC takes keys of any length")
+        };
+        assert!(!secrets.is_empty(), "a link key needs a secret");
+        LinkKey(secrets.iter().map(key).collect())
     }
 
     fn mac(&self, parts: &[&str]) -> Hmac<Sha256> {
-        let mut mac = self.0.clone();
+        Self::mac_with(&self.0[0], parts)
+    }
+
+    fn mac_with(key: &Hmac<Sha256>, parts: &[&str]) -> Hmac<Sha256> {
+        let mut mac = key.clone();
         for part in parts {
             // Length-prefixed, so no two different part lists sign the same bytes.
             mac.update(&(part.len() as u64).to_be_bytes());
@@ -42,7 +53,11 @@ impl LinkKey {
     /// True when `signature` is this server's for (poll, option); compared in constant time.
     pub fn verify(&self, slug: &str, option: &str, signature: &str) -> bool {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(signature) else { return false };
-        bytes.len() == SIGNATURE_BYTES && self.mac(&["email-vote", slug, option]).verify_truncated_left(&bytes).is_ok()
+        bytes.len() == SIGNATURE_BYTES
+            && self
+                .0
+                .iter()
+                .any(|key| Self::mac_with(key, &["email-vote", slug, option]).verify_truncated_left(&bytes).is_ok())
     }
 
     /// What is stored for a subscriber id: a keyed hash, stable per server secret.
@@ -124,14 +139,18 @@ mod tests {
 
     #[test]
     fn signatures_bind_poll_and_option() {
-        let key = LinkKey::new(b"a-secret-that-is-long-enough-for-tests");
+        let key = LinkKey::new(&["a-secret-that-is-long-enough-for-tests"]);
         let sig = key.sign("ai-stocks", "no");
         assert!(key.verify("ai-stocks", "no", &sig));
         assert!(!key.verify("ai-stocks", "yes", &sig));
         assert!(!key.verify("other-poll", "no", &sig));
         assert!(!key.verify("ai-stocks", "no", "forged"));
         assert!(!key.verify("ai-stocks", "no", ""));
-        assert!(!LinkKey::new(b"another-secret-another-secret-xx").verify("ai-stocks", "no", &sig));
+        assert!(!LinkKey::new(&["another-secret-another-secret-xx"]).verify("ai-stocks", "no", &sig));
+        // Links sent before a rotation keep working while the old key is listed as retired.
+        let rotated = LinkKey::new(&["another-secret-another-secret-xx", "a-secret-that-is-long-enough-for-tests"]);
+        assert!(rotated.verify("ai-stocks", "no", &sig));
+        assert_ne!(rotated.sign("ai-stocks", "no"), sig);
         // Boundaries between parts matter.
         assert_ne!(key.sign("a-b", "c"), key.sign("a", "b-c"));
         assert_eq!(key.subscriber("42"), key.subscriber("42"));

@@ -7,6 +7,7 @@ mod delivery;
 pub mod editor;
 pub(crate) mod errors;
 mod form;
+pub mod protect;
 pub mod voter;
 
 use crate::metrics::Metrics;
@@ -19,7 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use leptos::prelude::{provide_context, LeptosOptions};
+use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{file_and_error_handler, generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::sync::{Arc, LazyLock};
 use tower_http::compression::CompressionLayer;
@@ -46,12 +47,16 @@ pub struct AppState {
     /// Live-results connections still allowed.
     pub listeners: Arc<tokio::sync::Semaphore>,
     pub metrics: Arc<Metrics>,
+    /// `/metrics` answers only requests bearing this token; without one it is not served.
+    pub metrics_token: Option<Arc<str>>,
+    pub trusted_proxies: Arc<crate::config::TrustedProxies>,
     pub store: Arc<dyn crate::store::Store>,
     pub summaries: Arc<crate::summaries::Summaries>,
 }
 
 impl AppState {
-    /// Cookies get `Secure` when configured to, or when a proxy says the client used HTTPS.
+    /// Cookies get `Secure` when configured to, or when a trusted proxy says the client used
+    /// HTTPS (`protect::client_address` has removed the header from anyone else).
     pub fn secure_cookies_for(&self, headers: &axum::http::HeaderMap) -> bool {
         self.secure_cookies || headers.get("x-forwarded-proto").is_some_and(|p| p.as_bytes() == b"https")
     }
@@ -72,7 +77,7 @@ impl AppState {
     }
 }
 
-pub use delivery::{embed_frame_policy, frame_policy};
+pub use delivery::embed_frame_policy;
 
 /// The values of every cookie called `name` in the request's `Cookie` headers.
 pub fn cookies<'a>(headers: &'a axum::http::HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
@@ -111,12 +116,18 @@ pub fn router(state: AppState) -> Router {
                 provide_context(service.clone());
                 provide_context(editing.clone());
                 provide_context(origin.clone());
+                // The page's inline scripts carry the nonce that `protect` put in its CSP.
+                let nonce = use_context::<axum::http::request::Parts>()
+                    .and_then(|parts| parts.extensions.get::<protect::CspNonce>().cloned());
+                if let Some(protect::CspNonce(nonce)) = nonce {
+                    provide_context(leptos::nonce::Nonce::from_value(nonce));
+                }
             },
             move || shell(leptos.clone()),
         )
         .route("/polls/{slug}/vote", post(form::vote).get(|path| form::back_to("/polls/", path)))
         .merge(delivery::reader_routes())
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().layer(middleware::from_fn(protect::json_only)))
         .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify));
 
     let static_files = Router::new().nest_service(
@@ -150,7 +161,9 @@ pub fn router(state: AppState) -> Router {
             header::HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(middleware::from_fn_with_state(state.clone(), editor::guard::guard))
-        .layer(middleware::from_fn_with_state(state.clone(), frame_policy))
+        .layer(middleware::from_fn(protect::refuse_cross_site_writes))
+        .layer(middleware::from_fn_with_state(state.clone(), protect::security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), protect::client_address))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
         .with_state(state)
 }
@@ -165,12 +178,28 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Operators' figures, not the public's: vote counters would tell the tally of a poll whose
+/// results are hidden. Served only with `Authorization: Bearer $POLLTELLIGENCE_METRICS_TOKEN`.
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(token) = &state.metrics_token else {
+        return (StatusCode::NOT_FOUND, "Not found. Set POLLTELLIGENCE_METRICS_TOKEN to serve /metrics.\n")
+            .into_response();
+    };
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim();
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(offered.as_bytes(), token.as_bytes())) {
+        return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "A metrics token is required.\n")
+            .into_response();
+    }
     let mut text = state.metrics.render();
     text.push_str("# HELP polltelligence_live_listeners Live-results (SSE) connections open now.\n");
     text.push_str("# TYPE polltelligence_live_listeners gauge\n");
     text.push_str(&format!("polltelligence_live_listeners {}\n", state.polls.live_listeners()));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn count_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {

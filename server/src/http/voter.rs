@@ -18,30 +18,38 @@ use std::net::SocketAddr;
 pub const COOKIE_NAME: &str = "pt_voter";
 const TWO_YEARS: u32 = 2 * 365 * 24 * 3600;
 
+/// The current secret signs; secrets retired by a rotation still verify, so readers keep
+/// their voter id (and their "you voted") across a rotation.
 #[derive(Clone)]
-pub struct VoterKey(Hmac<Sha256>);
+pub struct VoterKey(Vec<Hmac<Sha256>>);
 
 impl VoterKey {
-    pub fn new(secret: &[u8]) -> Self {
-        VoterKey(Hmac::new_from_slice(secret).expect("HMAC takes keys of any length"))
+    /// `secrets[0]` is the current server secret, the rest retired ones.
+    pub fn new(secrets: &[&str]) -> Self {
+        assert!(!secrets.is_empty(), "a voter key needs a secret");
+        VoterKey(
+            secrets
+                .iter()
+                .map(|s| Hmac::new_from_slice(s.as_bytes()).expect("HMAC takes keys of any length"))
+                .collect(),
+        )
     }
 
-    fn signature(&self, id: &str) -> Hmac<Sha256> {
-        let mut mac = self.0.clone();
+    fn signature(key: &Hmac<Sha256>, id: &str) -> Hmac<Sha256> {
+        let mut mac = key.clone();
         mac.update(id.as_bytes());
         mac
     }
 
     pub fn sign(&self, id: &str) -> String {
-        format!("{id}.{}", URL_SAFE_NO_PAD.encode(self.signature(id).finalize().into_bytes()))
+        format!("{id}.{}", URL_SAFE_NO_PAD.encode(Self::signature(&self.0[0], id).finalize().into_bytes()))
     }
 
-    /// The voter id inside a cookie value, if the signature holds.
+    /// The voter id inside a cookie value, if the signature holds under any of the keys.
     pub fn verify(&self, value: &str) -> Option<String> {
         let (id, signature) = value.split_once('.')?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        self.signature(id).verify_slice(&signature).ok()?;
-        Some(id.to_owned())
+        self.0.iter().any(|key| Self::signature(key, id).verify_slice(&signature).is_ok()).then(|| id.to_owned())
     }
 }
 
@@ -89,7 +97,7 @@ mod tests {
 
     #[test]
     fn signed_ids_verify_and_tampering_is_detected() {
-        let key = VoterKey::new(b"an-example-secret-that-is-long-enough");
+        let key = VoterKey::new(&["an-example-secret-that-is-long-enough"]);
         let id = new_voter_id();
         let cookie = key.sign(&id);
         assert_eq!(key.verify(&cookie), Some(id.clone()));
@@ -98,6 +106,10 @@ mod tests {
         assert_eq!(key.verify(&format!("{other}.{sig}")), None);
         assert_eq!(key.verify(&id), None);
         assert_eq!(key.verify("garbage.%%%"), None);
-        assert_eq!(VoterKey::new(b"another-secret-another-secret-xx").verify(&cookie), None);
+        assert_eq!(VoterKey::new(&["another-secret-another-secret-xx"]).verify(&cookie), None);
+        // After a rotation the old cookie still verifies; new ones are signed with the new key.
+        let rotated = VoterKey::new(&["another-secret-another-secret-xx", "an-example-secret-that-is-long-enough"]);
+        assert_eq!(rotated.verify(&cookie), Some(id.clone()));
+        assert_ne!(rotated.sign(&id), cookie);
     }
 }

@@ -12,29 +12,53 @@ use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Duration;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 
 pub const SESSION_IDLE: Duration = Duration::hours(12);
 pub const SESSION_MAX: Duration = Duration::days(7);
 /// Sessions are marked as used at most this often, to spare a write per request.
 const TOUCH_EVERY: Duration = Duration::minutes(1);
 
+/// Sign-in attempts allowed per 15 minutes, counted before the password is checked:
+/// - per account from one address (IPv6: one /64), the brute-force limit;
+/// - per address over all accounts, against spraying one password at many;
+/// - per account over all addresses, against a botnet — but a browser that has signed in to
+///   this account before (a signed cookie) is not counted there or per address: it has its
+///   own bucket, so a stranger can slow the account down but never lock its editor out.
 const THROTTLE_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-const FAILURES_PER_ACCOUNT: u32 = 5;
-const FAILURES_PER_ADDRESS: u32 = 20;
+const PER_ACCOUNT_AND_ADDRESS: u32 = 5;
+const PER_ADDRESS: u32 = 20;
+const PER_ACCOUNT: u32 = 100;
+const PER_KNOWN_BROWSER: u32 = 5;
+/// The throttle's memory is bounded: past this many live keys, new ones are refused.
+const THROTTLE_KEYS: usize = 100_000;
+/// Password checks at once (Argon2 takes ~19 MiB each) and how many more may wait for one;
+/// past that a sign-in is refused at once rather than queued without bound.
+const HASHES_AT_ONCE: usize = 4;
+const HASHES_WAITING: usize = 64;
+/// Longer input is refused before any work: no real account has it.
+const MAX_EMAIL_CHARS: usize = 254;
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// How long a browser stays "known" to an account after signing in.
+pub const KNOWN_BROWSER_DAYS: i64 = 365;
 
 pub const API_TOKEN_PREFIX: &str = "pt_";
 pub const TOKEN_NAME_MAX_CHARS: usize = 100;
 
-/// A new sign-in: the cookie value, and the CSRF token its pages carry.
+/// A new sign-in: the cookie value, the CSRF token its pages carry, and the value of the
+/// cookie that marks this browser as one that has signed in to the account.
 pub struct NewSession {
     pub token: String,
     pub csrf: String,
+    pub known_browser: String,
 }
 
 pub struct Auth {
@@ -43,6 +67,11 @@ pub struct Auth {
     throttle: Throttle,
     /// Verified against when the email is unknown, so both failures take as long.
     decoy_hash: String,
+    /// Signs the known-browser cookie (kept in the database, shared by instances).
+    browser_key: Hmac<Sha256>,
+    /// Permits to run a password hash, and to wait for one.
+    hashing: Arc<Semaphore>,
+    admission: Arc<Semaphore>,
 }
 
 fn random_token() -> String {
@@ -80,7 +109,35 @@ impl Auth {
             tracing::error!(error = %e, "cannot hash the decoy password");
             AppError::Internal
         })?;
-        Ok(Auth { store, clock, throttle: Throttle::default(), decoy_hash })
+        let secret = store.secret("known_browser_key", &random_token()).await.map_err(internal)?;
+        let browser_key = Hmac::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+        Ok(Auth {
+            store,
+            clock,
+            throttle: Throttle::default(),
+            decoy_hash,
+            browser_key,
+            hashing: Arc::new(Semaphore::new(HASHES_AT_ONCE)),
+            admission: Arc::new(Semaphore::new(HASHES_AT_ONCE + HASHES_WAITING)),
+        })
+    }
+
+    /// The known-browser cookie's value for an account.
+    fn browser_mark(&self, account: &str) -> String {
+        let mut mac = self.browser_key.clone();
+        mac.update(account.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    fn is_known_browser(&self, account: &str, mark: Option<&str>) -> bool {
+        mark.is_some_and(|mark| bool::from(self.browser_mark(account).as_bytes().ct_eq(mark.as_bytes())))
+    }
+
+    /// Runs a password check when a permit is free, waiting in a bounded queue for one.
+    async fn check_password(&self, password: String, stored: String) -> Result<bool, AppError> {
+        let _admitted = self.admission.clone().try_acquire_owned().map_err(|_| AppError::TooManyAttempts(1))?;
+        let _hashing = self.hashing.clone().acquire_owned().await.map_err(|_| AppError::Internal)?;
+        blocking(move || password_matches(&password, &stored)).await
     }
 
     /// `polltelligence editor add`: the only way an account comes to exist.
@@ -94,11 +151,22 @@ impl Auth {
         })
     }
 
-    pub async fn login(&self, email: &str, password: &str, ip: IpAddr) -> Result<NewSession, AppError> {
+    /// Signs in. `browser` is the known-browser cookie the request carried, if any.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: IpAddr,
+        browser: Option<&str>,
+    ) -> Result<NewSession, AppError> {
         let account = email.trim().to_lowercase();
-        if let Some(minutes) = self.throttle.blocked(&account, ip) {
-            return Err(AppError::TooManyAttempts(minutes));
+        if account.chars().count() > MAX_EMAIL_CHARS || password.len() > MAX_PASSWORD_BYTES {
+            return Err(AppError::LoginFailed);
         }
+        let known_browser = self.is_known_browser(&account, browser);
+        // The attempt counts before the password is checked, so a burst of guesses sent at
+        // once gets no more tries than guesses sent one by one.
+        self.throttle.attempt(&account, ip, known_browser, Instant::now()).map_err(AppError::TooManyAttempts)?;
         let known = match Email::parse(email) {
             Ok(email) => self.store.editor_credentials(&email).await.map_err(internal)?,
             Err(_) => None,
@@ -107,14 +175,11 @@ impl Auth {
             Some((id, hash)) => (Some(id), hash),
             None => (None, self.decoy_hash.clone()),
         };
-        let password = password.to_owned();
-        let matches = blocking(move || password_matches(&password, &stored)).await?;
-        let Some(editor) = editor.filter(|_| matches) else {
-            self.throttle.failed(&account, ip);
-            return Err(AppError::LoginFailed);
-        };
-        self.throttle.succeeded(&account);
-        let session = NewSession { token: random_token(), csrf: random_token() };
+        let matches = self.check_password(password.to_owned(), stored).await?;
+        let Some(editor) = editor.filter(|_| matches) else { return Err(AppError::LoginFailed) };
+        self.throttle.succeeded(&account, ip, known_browser);
+        let session =
+            NewSession { token: random_token(), csrf: random_token(), known_browser: self.browser_mark(&account) };
         let now = self.clock.now();
         self.store.insert_session(&token_hash(&session.token), editor, &session.csrf, now).await.map_err(internal)?;
         let audit = NewAudit { editor, action: "signed_in", detail: format!("from {ip}"), at: now };
@@ -185,45 +250,91 @@ impl Auth {
     }
 }
 
-/// Failed sign-ins per account and per client address, in fixed windows. An account that
-/// does not exist is throttled the same way, so the limit reveals nothing.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum ThrottleKey {
+    AccountAndAddress(String, IpAddr),
+    Address(IpAddr),
+    Account(String),
+    KnownBrowser(String),
+}
+
+/// Sign-in attempts per key in fixed windows. An account that does not exist is throttled
+/// the same way, so the limit reveals nothing.
 #[derive(Default)]
 struct Throttle {
-    failures: Mutex<HashMap<String, (Instant, u32)>>,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Default)]
+struct Buckets {
+    counts: HashMap<ThrottleKey, (Instant, u32)>,
+    /// Expired keys are swept when the map is full, at most once a second.
+    next_sweep: Option<Instant>,
 }
 
 impl Throttle {
-    fn keys(account: &str, ip: IpAddr) -> [(String, u32); 2] {
-        [(format!("account:{account}"), FAILURES_PER_ACCOUNT), (format!("address:{ip}"), FAILURES_PER_ADDRESS)]
-    }
-
-    /// Minutes until the next try is allowed, when blocked.
-    fn blocked(&self, account: &str, ip: IpAddr) -> Option<u32> {
-        let failures = self.failures.lock().expect("throttle lock");
-        Self::keys(account, ip).iter().find_map(|(key, limit)| {
-            let (start, count) = failures.get(key)?;
-            let left = THROTTLE_WINDOW.checked_sub(start.elapsed())?;
-            (count >= limit).then(|| (left.as_secs() / 60 + 1) as u32)
-        })
-    }
-
-    fn failed(&self, account: &str, ip: IpAddr) {
-        let mut failures = self.failures.lock().expect("throttle lock");
-        if failures.len() > 100_000 {
-            failures.retain(|_, (start, _)| start.elapsed() < THROTTLE_WINDOW);
+    fn keys(account: &str, ip: IpAddr, known_browser: bool) -> Vec<(ThrottleKey, u32)> {
+        let address = super::rate_limit::network_of(ip);
+        if known_browser {
+            return vec![(ThrottleKey::KnownBrowser(account.to_owned()), PER_KNOWN_BROWSER)];
         }
-        for (key, _) in Self::keys(account, ip) {
-            let (start, count) = failures.entry(key).or_insert((Instant::now(), 0));
-            if start.elapsed() >= THROTTLE_WINDOW {
-                *start = Instant::now();
-                *count = 0;
+        vec![
+            (ThrottleKey::AccountAndAddress(account.to_owned(), address), PER_ACCOUNT_AND_ADDRESS),
+            (ThrottleKey::Address(address), PER_ADDRESS),
+            (ThrottleKey::Account(account.to_owned()), PER_ACCOUNT),
+        ]
+    }
+
+    /// Counts an attempt, or refuses it with the minutes until one of its limits resets.
+    fn attempt(&self, account: &str, ip: IpAddr, known_browser: bool, now: Instant) -> Result<(), u32> {
+        let keys = Self::keys(account, ip, known_browser);
+        let mut buckets = self.buckets.lock().expect("throttle lock");
+        let live = |(start, count): &(Instant, u32)| now.duration_since(*start) < THROTTLE_WINDOW && *count > 0;
+        for (key, limit) in &keys {
+            if let Some(bucket) = buckets.counts.get(key).filter(|b| live(b)) {
+                if bucket.1 >= *limit {
+                    let left = THROTTLE_WINDOW.saturating_sub(now.duration_since(bucket.0));
+                    return Err(left.as_secs().div_ceil(60).max(1) as u32);
+                }
             }
-            *count += 1;
         }
+        let new_keys = keys.iter().filter(|(key, _)| !buckets.counts.contains_key(key)).count();
+        if buckets.counts.len() + new_keys > THROTTLE_KEYS {
+            if buckets.next_sweep.is_none_or(|at| now >= at) {
+                buckets.counts.retain(|_, bucket| live(bucket));
+                buckets.next_sweep = Some(now + std::time::Duration::from_secs(1));
+            }
+            if buckets.counts.len() + new_keys > THROTTLE_KEYS {
+                tracing::warn!("sign-in throttle is full; refusing sign-ins from new addresses");
+                return Err(1);
+            }
+        }
+        for (key, _) in keys {
+            let bucket = buckets.counts.entry(key).or_insert((now, 0));
+            if !live(bucket) {
+                *bucket = (now, 0);
+            }
+            bucket.1 += 1;
+        }
+        Ok(())
     }
 
-    fn succeeded(&self, account: &str) {
-        self.failures.lock().expect("throttle lock").remove(&format!("account:{account}"));
+    /// A right password: this browser's and this address's tries on the account start over.
+    fn succeeded(&self, account: &str, ip: IpAddr, known_browser: bool) {
+        let mut buckets = self.buckets.lock().expect("throttle lock");
+        for (key, _) in Self::keys(account, ip, known_browser) {
+            match key {
+                ThrottleKey::AccountAndAddress(..) | ThrottleKey::KnownBrowser(_) => {
+                    buckets.counts.remove(&key);
+                }
+                // The attempt was counted; a success is not a failure.
+                ThrottleKey::Address(_) | ThrottleKey::Account(_) => {
+                    if let Some(bucket) = buckets.counts.get_mut(&key) {
+                        bucket.1 = bucket.1.saturating_sub(1);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -241,17 +352,58 @@ mod tests {
     }
 
     #[test]
-    fn throttle_blocks_an_account_after_five_failures_and_forgets_on_success() {
+    fn throttle_limits_an_account_per_address_and_forgets_on_success() {
         let throttle = Throttle::default();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        for _ in 0..FAILURES_PER_ACCOUNT {
-            assert_eq!(throttle.blocked("ed@example.com", ip), None);
-            throttle.failed("ed@example.com", ip);
+        let now = Instant::now();
+        for _ in 0..PER_ACCOUNT_AND_ADDRESS {
+            assert_eq!(throttle.attempt("ed@example.com", ip, false, now), Ok(()));
         }
-        assert_eq!(throttle.blocked("ed@example.com", ip), Some(15));
-        assert_eq!(throttle.blocked("other@example.com", ip), None);
-        throttle.succeeded("ed@example.com");
-        assert_eq!(throttle.blocked("ed@example.com", ip), None);
+        assert_eq!(throttle.attempt("ed@example.com", ip, false, now), Err(15));
+        // Another account from the same address, the same account from elsewhere, and a
+        // browser that has signed in before all still get their tries.
+        assert_eq!(throttle.attempt("other@example.com", ip, false, now), Ok(()));
+        assert_eq!(throttle.attempt("ed@example.com", "10.0.0.2".parse().unwrap(), false, now), Ok(()));
+        assert_eq!(throttle.attempt("ed@example.com", ip, true, now), Ok(()));
+        throttle.succeeded("ed@example.com", ip, false);
+        assert_eq!(throttle.attempt("ed@example.com", ip, false, now), Ok(()));
+        // The window ends.
+        let later = now + THROTTLE_WINDOW;
+        for _ in 0..PER_ACCOUNT_AND_ADDRESS {
+            assert_eq!(throttle.attempt("ed@example.com", ip, false, later), Ok(()));
+        }
+    }
+
+    #[test]
+    fn throttle_counts_an_ipv6_network_as_one_address() {
+        let throttle = Throttle::default();
+        let now = Instant::now();
+        for i in 0..PER_ACCOUNT_AND_ADDRESS {
+            let ip: IpAddr = format!("2001:db8:1:2::{:x}", i + 1).parse().unwrap();
+            assert_eq!(throttle.attempt("ed@example.com", ip, false, now), Ok(()));
+        }
+        let same_net: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert_eq!(throttle.attempt("ed@example.com", same_net, false, now), Err(15));
+        let other_net: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(throttle.attempt("ed@example.com", other_net, false, now), Ok(()));
+    }
+
+    #[test]
+    fn throttle_memory_is_bounded() {
+        let throttle = Throttle::default();
+        let now = Instant::now();
+        let mut refused = 0;
+        for i in 0..(THROTTLE_KEYS as u32 / 2) {
+            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            if throttle.attempt(&format!("a{i}@example.com"), ip, false, now).is_err() {
+                refused += 1;
+            }
+        }
+        assert!(throttle.buckets.lock().unwrap().counts.len() <= THROTTLE_KEYS);
+        assert!(refused > 0, "a full throttle refuses new keys instead of growing");
+        // Once the window has passed, expired keys are swept and sign-ins work again.
+        let later = now + THROTTLE_WINDOW;
+        assert_eq!(throttle.attempt("late@example.com", "192.0.2.1".parse().unwrap(), false, later), Ok(()));
     }
 
     #[test]

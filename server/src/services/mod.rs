@@ -49,6 +49,11 @@ pub struct Polls {
 }
 
 fn internal(e: StoreError) -> AppError {
+    if e.is_unavailable() {
+        // The database is down or restarting: a 503 tells clients and balancers to retry.
+        tracing::warn!(error = %e, "storage unavailable");
+        return AppError::Unavailable;
+    }
     tracing::error!(error = %e, "storage failure");
     AppError::Internal
 }

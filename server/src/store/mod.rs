@@ -38,6 +38,26 @@ pub enum StoreError {
     Stale,
 }
 
+impl StoreError {
+    /// The database cannot be reached (down, restarting, out of connections), as opposed to
+    /// refusing a statement: worth a retry, so callers answer 503 rather than 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
+                sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now.
+                sqlx::Error::Database(db) => {
+                    matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006"))
+                }
+                _ => false,
+            },
+            StoreError::WriterGone => true,
+            _ => false,
+        }
+    }
+}
+
 /// A validated vote, ready to store. Option ids are the database ids of the chosen options.
 #[derive(Debug, Clone)]
 pub struct NewVote {

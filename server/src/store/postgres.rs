@@ -26,8 +26,10 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        // A request waits at most 3 s for a connection: with the database down, clients get
+        // a prompt 503 rather than a hang.
         let pool =
-            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(3)).connect(url).await?;
         sqlx::migrate::Migrator::new(super::POSTGRES_MIGRATIONS).await?.run(&pool).await?;
         let (feed, _) = broadcast::channel(1024);
         tokio::spawn(listen_for_votes(pool.clone(), feed.clone()));

@@ -52,6 +52,12 @@ pub struct Options {
     pub max_listeners: Option<usize>,
     /// The summariser's settings (`summariser()`: extractive, no worker, when `None`).
     pub summariser: Option<server::summaries::SummariserConfig>,
+    /// `POLLTELLIGENCE_TRUSTED_PROXIES` (none by default).
+    pub trusted_proxies: server::config::TrustedProxies,
+    pub max_connections: Option<usize>,
+    pub request_timeout_s: Option<u64>,
+    pub idle_timeout_s: Option<u64>,
+    pub metrics_token: Option<String>,
 }
 
 /// Test servers' summariser: the extractive backend, no worker and no scan for closed polls
@@ -116,6 +122,13 @@ async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -
         no_demo: !options.demo,
         rate_limit: options.rate_limit,
         secret: None,
+        secret_file: None,
+        previous_secrets: Vec::new(),
+        trusted_proxies: options.trusted_proxies.clone(),
+        max_connections: options.max_connections.unwrap_or(1024),
+        request_timeout_s: options.request_timeout_s.unwrap_or(10),
+        idle_timeout_s: options.idle_timeout_s.unwrap_or(60),
+        metrics_token: options.metrics_token.clone(),
         secure_cookies: false,
         public_url: None,
         frame_ancestors: None,

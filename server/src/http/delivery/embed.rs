@@ -2,7 +2,7 @@
 //! WebAssembly; one hand-written script of about 1 KB) that votes with a plain form inside
 //! its frame, tells the host page its height, and follows live results. `/embed.js` is the
 //! host page's side: it resizes the frames. `/oembed` hands the frame to editors that paste
-//! a poll's link. Only `/embed/…` may be framed; every other page refuses (`frame_policy`).
+//! a poll's link. Only `/embed/…` may be framed; every other page refuses (`protect::security_headers`).
 
 use super::super::errors::{escape, ApiError, PageError};
 use super::super::form::vote_by_form;
@@ -13,9 +13,8 @@ use app::domain::{AppError, PollStatus, PollView, Slug, VoteSource};
 use app::services::{Reader, ReaderService};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
 
@@ -25,20 +24,6 @@ const WIDGET_CSS: &str = include_str!("widget.css");
 
 /// Framing: the widget may be framed by the configured origins (any site by default);
 /// every other response says it must not be framed at all.
-pub async fn frame_policy(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let embeddable = request.uri().path().starts_with("/embed/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    if embeddable {
-        headers.insert(header::CONTENT_SECURITY_POLICY, state.embed_frame_policy.clone());
-        headers.remove(header::X_FRAME_OPTIONS);
-    } else {
-        headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static("frame-ancestors 'none'"));
-        headers.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
-    }
-    response
-}
-
 /// The `frame-ancestors` policy for the widget, from `POLLTELLIGENCE_FRAME_ANCESTORS`.
 pub fn embed_frame_policy(origins: Option<&str>) -> HeaderValue {
     let sources = origins.map(str::split_whitespace).map(|o| o.collect::<Vec<_>>().join(" "));

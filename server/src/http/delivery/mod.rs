@@ -7,7 +7,7 @@ mod embed;
 mod events;
 mod images;
 
-pub use embed::{embed_frame_policy, frame_policy};
+pub use embed::embed_frame_policy;
 pub use events::editor_events;
 
 use super::errors::escape;

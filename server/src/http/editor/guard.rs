@@ -143,6 +143,19 @@ pub fn cleared_session_cookie() -> HeaderValue {
     HeaderValue::from_static("pt_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
 }
 
+/// Marks a browser that has signed in to an account (`Auth::login` gives it its own
+/// sign-in budget). Sent only to the sign-in form.
+pub const KNOWN_BROWSER_COOKIE: &str = "pt_known";
+
+pub fn known_browser_cookie(mark: &str, secure: bool) -> Option<HeaderValue> {
+    let max_age = chrono::Duration::days(crate::services::auth::KNOWN_BROWSER_DAYS).num_seconds();
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{KNOWN_BROWSER_COOKIE}={mark}; Path=/editor/session; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .ok()
+}
+
 pub fn session_cookie(token: &str, secure: bool) -> Option<HeaderValue> {
     let max_age = crate::services::auth::SESSION_MAX.num_seconds();
     let secure = if secure { "; Secure" } else { "" };

@@ -22,7 +22,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use guard::{cleared_session_cookie, same_origin, session_cookie, session_token, LOGIN_PATH, MAX_EDITOR_BODY};
+use guard::{
+    cleared_session_cookie, known_browser_cookie, same_origin, session_cookie, session_token, LOGIN_PATH,
+    MAX_EDITOR_BODY,
+};
 use std::net::SocketAddr;
 
 pub fn routes() -> Router<AppState> {
@@ -77,10 +80,14 @@ async fn login(
     let next = local_editor_path(field(&pairs, "next")).to_owned();
     let email = field(&pairs, "email").unwrap_or_default();
     let password = field(&pairs, "password").unwrap_or_default();
-    match state.auth.login(email, password, peer.ip()).await {
+    let browser = super::cookies(&headers, guard::KNOWN_BROWSER_COOKIE).next();
+    match state.auth.login(email, password, peer.ip(), browser).await {
         Ok(session) => {
             let mut response = see_other(&next);
-            if let Some(cookie) = session_cookie(&session.token, state.secure_cookies_for(&headers)) {
+            let secure = state.secure_cookies_for(&headers);
+            let cookies =
+                [session_cookie(&session.token, secure), known_browser_cookie(&session.known_browser, secure)];
+            for cookie in cookies.into_iter().flatten() {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
