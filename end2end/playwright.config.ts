@@ -34,8 +34,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `env ${env} sh -c '${binary} demo && ${binary} polls import ${fixtures} && ` +
-      `echo ${EDITOR.password} | ${binary} editor add ${EDITOR.email} && exec ${binary} serve'`,
+    command: `env ${env} sh -c '${binary} demo && echo ${EDITOR.password} | ${binary} editor add ${EDITOR.email} && ` +
+      `${binary} polls import ${fixtures} --editor ${EDITOR.email} && exec ${binary} serve'`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -1,5 +1,6 @@
 //! The Polltelligence server: storage, services and HTTP around the `app` crate.
 
+pub mod backup;
 pub mod config;
 pub mod delivery;
 pub mod demo;

@@ -23,6 +23,12 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// Copy the database to FILE while the server runs (SQLite; for PostgreSQL it says how).
+    Backup {
+        file: std::path::PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
     /// Load the demo polls into an empty database and exit.
     Demo {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -112,6 +118,9 @@ enum PollsCommand {
     /// Add the polls in a JSON file (an array of polls; see README). All or nothing.
     Import {
         file: std::path::PathBuf,
+        /// The editor account the import is recorded under in the audit log.
+        #[arg(long)]
+        editor: String,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
@@ -128,7 +137,18 @@ async fn main() -> ExitCode {
             server::store::connect(&database_url).await.map(|_| ()).map_err(|e| e.to_string())
         }
         Some(Command::Demo { database_url }) => demo(&database_url).await,
-        Some(Command::Polls(PollsCommand::Import { file, database_url })) => import(&file, &database_url).await,
+        Some(Command::Backup { file, database_url }) => server::backup::backup(&database_url, &file).await.map(|b| {
+            println!(
+                "wrote {} ({} bytes): {} polls, {} votes; integrity check ok",
+                file.display(),
+                b.bytes,
+                b.polls,
+                b.votes
+            )
+        }),
+        Some(Command::Polls(PollsCommand::Import { file, editor, database_url })) => {
+            import(&file, &editor, &database_url).await
+        }
         Some(Command::Editor(EditorCommand::Add { email, database_url })) => add_editor(&email, &database_url).await,
         Some(Command::Models(ModelsCommand::Fetch { dir, from })) => {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
@@ -185,10 +205,10 @@ async fn demo(database_url: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn import(file: &std::path::Path, database_url: &str) -> Result<(), String> {
+async fn import(file: &std::path::Path, editor: &str, database_url: &str) -> Result<(), String> {
     let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
-    let count = server::import::import(&store, &json).await?;
+    let count = server::import::import(&store, &json, editor, chrono::Utc::now()).await?;
     println!("imported {count} polls");
     Ok(())
 }

@@ -75,6 +75,8 @@ pub trait EditorStore: Send + Sync {
     async fn all_polls(&self) -> Result<Vec<Poll>, StoreError>;
     async fn poll_by_id(&self, id: PollId) -> Result<Option<Poll>, StoreError>;
     async fn create_poll(&self, poll: &NewPoll, audit: &NewAudit) -> Result<PollId, StoreError>;
+    /// Stores every poll with its audit entry, or none of them (`polls import`).
+    async fn create_polls(&self, polls: &[(NewPoll, NewAudit)]) -> Result<Vec<PollId>, StoreError>;
     /// Replaces the poll if it is still at `version`, else `Stale`. Options are matched by
     /// key: kept ones are relabelled and reordered, new ones added, missing ones removed.
     async fn update_poll(&self, id: PollId, version: i64, poll: &NewPoll, audit: &NewAudit) -> Result<(), StoreError>;
@@ -316,6 +318,15 @@ macro_rules! editor_store {
                 audit: &super::editing::NewAudit,
             ) -> Result<app::domain::PollId, super::StoreError> {
                 self.insert_poll_rows(poll, audit.at, Some(audit)).await
+            }
+
+            async fn create_polls(
+                &self,
+                polls: &[(app::domain::NewPoll, super::editing::NewAudit)],
+            ) -> Result<Vec<app::domain::PollId>, super::StoreError> {
+                let Some((_, first)) = polls.first() else { return Ok(Vec::new()) };
+                let rows: Vec<_> = polls.iter().map(|(poll, audit)| (poll, Some(audit))).collect();
+                self.insert_polls_rows(&rows, first.at).await
             }
 
             async fn update_poll(

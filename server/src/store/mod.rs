@@ -239,32 +239,48 @@ macro_rules! shared_queries {
             super::assemble(polls, options)
         }
 
+        /// Stores polls (each with its audit entry, if any) in one transaction: all or none.
+        async fn insert_polls_rows(
+            &self,
+            polls: &[(&app::domain::NewPoll, Option<&super::NewAudit>)],
+            created_at: chrono::DateTime<chrono::Utc>,
+        ) -> Result<Vec<app::domain::PollId>, super::StoreError> {
+            let mut tx = self.pool.begin_with($begin).await?;
+            let mut ids = Vec::with_capacity(polls.len());
+            for (poll, audit) in polls {
+                let id: i64 = super::bind_poll!(sqlx::query_scalar(super::sql::INSERT_POLL), poll)
+                    .bind(created_at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| {
+                        super::conflict_or(e, &format!("a poll with the slug {} already exists", poll.slug))
+                    })?;
+                for (position, (key, label)) in poll.options.iter().enumerate() {
+                    sqlx::query(super::sql::INSERT_OPTION)
+                        .bind(id)
+                        .bind(key.as_str())
+                        .bind(label)
+                        .bind(position as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(audit) = audit {
+                    super::editing::insert_audit!(&mut *tx, audit, Some(id), Some(poll.slug.as_str()));
+                }
+                ids.push(app::domain::PollId(id));
+            }
+            tx.commit().await?;
+            Ok(ids)
+        }
+
         async fn insert_poll_rows(
             &self,
             poll: &app::domain::NewPoll,
             created_at: chrono::DateTime<chrono::Utc>,
             audit: Option<&super::NewAudit>,
         ) -> Result<app::domain::PollId, super::StoreError> {
-            let mut tx = self.pool.begin_with($begin).await?;
-            let id: i64 = super::bind_poll!(sqlx::query_scalar(super::sql::INSERT_POLL), poll)
-                .bind(created_at)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| super::conflict_or(e, "a poll with this slug already exists"))?;
-            for (position, (key, label)) in poll.options.iter().enumerate() {
-                sqlx::query(super::sql::INSERT_OPTION)
-                    .bind(id)
-                    .bind(key.as_str())
-                    .bind(label)
-                    .bind(position as i64)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if let Some(audit) = audit {
-                super::editing::insert_audit!(&mut *tx, audit, Some(id), Some(poll.slug.as_str()));
-            }
-            tx.commit().await?;
-            Ok(app::domain::PollId(id))
+            let ids = self.insert_polls_rows(&[(poll, audit)], created_at).await?;
+            ids.into_iter().next().ok_or_else(|| super::StoreError::Corrupt("no poll id returned".into()))
         }
     };
 }

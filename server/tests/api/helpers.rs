@@ -57,8 +57,12 @@ pub struct Options {
     pub max_connections: Option<usize>,
     pub request_timeout_s: Option<u64>,
     pub idle_timeout_s: Option<u64>,
-    pub metrics_token: Option<String>,
+    /// `/metrics` without a token (not served); test servers have `TEST_METRICS_TOKEN`.
+    pub no_metrics_token: bool,
 }
+
+/// The metrics token test servers are started with (`TestApp::metrics`).
+pub const TEST_METRICS_TOKEN: &str = "test-metrics-token";
 
 /// Test servers' summariser: the extractive backend, no worker and no scan for closed polls
 /// (tests run jobs with `summaries.run_next()`), models from the cache that `make test` fills.
@@ -114,6 +118,11 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     start(database_url, dir, options).await
 }
 
+/// A server on an existing database (a restored backup).
+pub async fn spawn_app_on(database_url: String) -> TestApp {
+    start(database_url, tempfile::tempdir().expect("temp dir"), Options::default()).await
+}
+
 async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -> TestApp {
     let config = Config {
         database_url: database_url.clone(),
@@ -128,7 +137,7 @@ async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -
         max_connections: options.max_connections.unwrap_or(1024),
         request_timeout_s: options.request_timeout_s.unwrap_or(10),
         idle_timeout_s: options.idle_timeout_s.unwrap_or(60),
-        metrics_token: options.metrics_token.clone(),
+        metrics_token: (!options.no_metrics_token).then(|| TEST_METRICS_TOKEN.to_owned()),
         secure_cookies: false,
         public_url: None,
         frame_ancestors: None,
@@ -156,6 +165,13 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// `/metrics` as the operator's scraper fetches it (with the token).
+    pub async fn metrics(&self) -> String {
+        let response = voter().get(self.url("/metrics")).bearer_auth(TEST_METRICS_TOKEN).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        response.text().await.unwrap()
     }
 
     pub async fn add_poll(&self, poll: NewPoll) {

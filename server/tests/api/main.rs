@@ -8,6 +8,7 @@ mod concurrency;
 mod delivery;
 mod editing;
 mod errors;
+mod hardening;
 mod pages;
 mod reading;
 mod simulator;

@@ -126,7 +126,7 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
 
     vote(&client, &app, "counted", choices(&["yes"])).await;
     vote(&client, &app, "counted", choices(&["nope"])).await;
-    let metrics = client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("polltelligence_votes_recorded_total 1"), "{metrics}");
     assert!(metrics.contains("polltelligence_votes_rejected_total{code=\"invalid_choices\"} 1"), "{metrics}");
 
