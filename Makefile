@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 BIN := target/release/polltelligence
 
-.PHONY: serve test build bench setup
+.PHONY: serve test build bench setup crashtest
 
 ## Build the release site and serve it at http://127.0.0.1:3000 (SQLite, demo content).
 serve: build
@@ -13,7 +13,12 @@ test:
 	.ci/setup test
 	.ci/with-postgres cargo test --workspace --locked
 	$(MAKE) --no-print-directory build
+	.ci/with-postgres .ci/crashtest.py --engine both --kills 20
 	cd end2end && npx playwright test
+
+## The crash test at full size: 200 SIGKILLs under load per engine, then a PostgreSQL restart.
+crashtest: build
+	.ci/with-postgres .ci/crashtest.py --engine both --kills 200
 
 ## Release build: server binary plus the wasm-opt'ed browser bundle.
 build:
