@@ -11,6 +11,7 @@ serve: build
 ## Run every test: unit and HTTP tests on SQLite and PostgreSQL, then browser tests.
 test:
 	.ci/setup test
+	.ci/deny
 	.ci/with-postgres cargo test --workspace --locked
 	$(MAKE) --no-print-directory build
 	.ci/with-postgres .ci/crashtest.py --engine both --kills 20
