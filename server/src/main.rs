@@ -111,6 +111,15 @@ enum EditorCommand {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// Create an API token for an editor (for scripts); printed once, only its hash is kept.
+    Token {
+        email: String,
+        /// What the token is for, as the editor's token list shows it.
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +159,9 @@ async fn main() -> ExitCode {
             import(&file, &editor, &database_url).await
         }
         Some(Command::Editor(EditorCommand::Add { email, database_url })) => add_editor(&email, &database_url).await,
+        Some(Command::Editor(EditorCommand::Token { email, name, database_url })) => {
+            editor_token(&email, &name, &database_url).await
+        }
         Some(Command::Models(ModelsCommand::Fetch { dir, from })) => {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
             server::summaries::models::fetch(&dir, from.as_deref(), &mut |line| println!("{line}"))
@@ -222,6 +234,21 @@ async fn add_editor(email: &str, database_url: &str) -> Result<(), String> {
     let auth = server::services::Auth::new(store, clock).await.map_err(|e| e.to_string())?;
     auth.add_editor(email.as_str(), password).await?;
     println!("added editor {email}; sign in at /editor/login");
+    Ok(())
+}
+
+async fn editor_token(email: &str, name: &str, database_url: &str) -> Result<(), String> {
+    let email = app::domain::Email::parse(email)?;
+    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
+    let (id, _) = store
+        .editor_credentials(&email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no editor {email}"))?;
+    let clock = std::sync::Arc::new(server::services::SystemClock);
+    let auth = server::services::Auth::new(store, clock).await.map_err(|e| e.to_string())?;
+    let editor = app::domain::EditorIdentity { id, email, csrf: None };
+    println!("{}", auth.create_api_token(&editor, name).await.map_err(|e| e.to_string())?);
     Ok(())
 }
 

@@ -149,11 +149,12 @@ pub async fn security_headers(State(state): State<AppState>, mut request: Reques
 
 /// True unless the browser says the request came from another site (or from an opaque
 /// origin, such as a sandboxed frame). Clients that send neither header pass.
+/// `Sec-Fetch-Site`, where sent, decides alone: a page with `Referrer-Policy: no-referrer`
+/// (the email landing page) makes the browser send `Origin: null` even to its own site.
+/// Without it (browsers before 2023), the `Origin` must name this site.
 pub fn from_our_site(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return false;
-        }
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
     let Ok(origin) = origin.to_str() else { return false };
@@ -250,6 +251,11 @@ mod tests {
         assert!(!from_our_site(&headers(&[("sec-fetch-site", "same-site")])));
         assert!(!from_our_site(&headers(&[("host", "polls.example"), ("origin", "https://evil.example")])));
         assert!(!from_our_site(&headers(&[("host", "polls.example"), ("origin", "null")])));
+        // A no-referrer page of ours posting to us: Origin is null, fetch metadata is right.
+        let own_no_referrer = [("host", "polls.example"), ("origin", "null"), ("sec-fetch-site", "same-origin")];
+        assert!(from_our_site(&headers(&own_no_referrer)));
+        let cross = [("host", "polls.example"), ("origin", "https://polls.example"), ("sec-fetch-site", "cross-site")];
+        assert!(!from_our_site(&headers(&cross)));
     }
 
     #[test]

@@ -109,6 +109,8 @@ enum Sender {
     CrossSiteFetchMetadata,
     ForeignOrigin,
     OurPage,
+    /// Our page with `Referrer-Policy: no-referrer` (the email landing page): `Origin: null`.
+    OurNoReferrerPage,
     AServer,
 }
 
@@ -118,12 +120,13 @@ impl Sender {
             Sender::CrossSiteFetchMetadata => vec![("sec-fetch-site", "cross-site".into())],
             Sender::ForeignOrigin => vec![("origin", "https://evil.example".into())],
             Sender::OurPage => vec![("sec-fetch-site", "same-origin".into()), ("origin", app.base.clone())],
+            Sender::OurNoReferrerPage => vec![("sec-fetch-site", "same-origin".into()), ("origin", "null".into())],
             Sender::AServer => vec![],
         }
     }
 
     fn allowed(self) -> bool {
-        matches!(self, Sender::OurPage | Sender::AServer)
+        matches!(self, Sender::OurPage | Sender::OurNoReferrerPage | Sender::AServer)
     }
 }
 
@@ -132,8 +135,15 @@ async fn other_sites_cannot_make_visitors_vote_on_any_door(backend: Backend) {
     let editor = app.editor().await;
     let doors = ["form", "widget", "api", "rpc", "email"];
     for (i, door) in doors.iter().enumerate() {
-        for (j, from) in
-            [Sender::CrossSiteFetchMetadata, Sender::ForeignOrigin, Sender::OurPage, Sender::AServer].iter().enumerate()
+        for (j, from) in [
+            Sender::CrossSiteFetchMetadata,
+            Sender::ForeignOrigin,
+            Sender::OurPage,
+            Sender::OurNoReferrerPage,
+            Sender::AServer,
+        ]
+        .iter()
+        .enumerate()
         {
             let slug = format!("door-{i}-{j}");
             app.add_poll(open_poll(&slug)).await;
