@@ -15,6 +15,7 @@ test:
 	.ci/with-postgres cargo test --workspace --locked
 	$(MAKE) --no-print-directory build
 	.ci/with-postgres .ci/crashtest.py --engine both --kills 20
+	.ci/fuzz-api
 	cd end2end && npx playwright test
 
 ## The crash test at full size: 200 SIGKILLs under load per engine, then a PostgreSQL restart.
