@@ -83,7 +83,7 @@ class Load:
         self.server = server
         self.acked = []
         self.statuses = {}
-        self.timeline = []  # (time, status or "error:<kind>")
+        self.timeline = []  # (started, finished, status or "error:<kind>")
         self.lock = threading.Lock()
         self.running = True
         self.threads = [threading.Thread(target=self.work, daemon=True) for _ in range(workers)]
@@ -98,10 +98,10 @@ class Load:
         for t in self.threads:
             t.join()
 
-    def record(self, outcome, voter=None):
+    def record(self, started, outcome, voter=None):
         with self.lock:
             self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
-            self.timeline.append((time.monotonic(), outcome))
+            self.timeline.append((started, time.monotonic(), outcome))
             if voter:
                 self.acked.append(voter)
 
@@ -109,6 +109,7 @@ class Load:
         body = json.dumps({"choices": ["yes"]})
         conn = None
         while self.running:
+            started = time.monotonic()
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
@@ -122,15 +123,15 @@ class Load:
                     if not match:
                         sys.exit(f"a 201 without a voter cookie: {cookie!r}")
                     voter = match.group(1)
-                self.record(response.status, voter)
+                self.record(started, response.status, voter)
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
                     conn = None
             except socket.timeout:
-                self.record("error:timeout")
+                self.record(started, "error:timeout")
                 conn = None
             except (OSError, http.client.HTTPException):
-                self.record("error:connection")
+                self.record(started, "error:connection")
                 conn = None
                 time.sleep(0.005)
 
@@ -251,20 +252,25 @@ def run_postgres(binary, kills, interval, workers):
         server.start()
         with Load(server, workers) as load:
             time.sleep(interval)
-            down_at = time.monotonic()
             subprocess.run(shlex.split(control) + ["stop", "-m", "fast", "-w"], check=True, capture_output=True)
-            time.sleep(3)
+            down_at = time.monotonic()
+            # Longer than a request waits for a connection (3 s), so answers arrive meanwhile.
+            time.sleep(7)
+            starting_at = time.monotonic()
             subprocess.run(shlex.split(control) + ["start", "-w"], check=True, capture_output=True)
             up_at = time.monotonic()
             time.sleep(8)
-        while_down = [o for t, o in load.timeline if down_at + 0.2 < t < up_at]
-        after = [t for t, o in load.timeline if t > up_at and o == 201]
+        # Requests sent and answered while the database was stopped.
+        down = [(done - started, o) for started, done, o in load.timeline if started > down_at and done < starting_at]
+        while_down = [o for _, o in down]
+        slowest = max((took for took, _ in down), default=0)
+        after = [done for started, done, o in load.timeline if done > up_at and o == 201]
         recovered_in = (after[0] - up_at) if after else None
         down_outcomes = {o: while_down.count(o) for o in set(while_down)}
         stored = psql(url, f"SELECT voter_id FROM votes WHERE poll_id = (SELECT id FROM polls WHERE slug = '{SLUG}')")
         missing = set(load.acked) - set(stored)
         server.stop(signal.SIGTERM)
-        print(f"PostgreSQL restart under load: while down {down_outcomes}; first vote stored "
+        print(f"PostgreSQL restart under load: while down {down_outcomes} (slowest answer {slowest:.1f} s); first vote stored "
               f"{'never' if recovered_in is None else f'{recovered_in:.2f} s'} after it was back; "
               f"{len(load.acked)} acknowledged, {len(missing)} missing")
         if any(o != 503 for o in while_down):
