@@ -13,6 +13,7 @@ pub const LABEL_MAX_CHARS: usize = 200;
 /// options get one made from their label; existing ones keep theirs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PollDraft {
     pub question: String,
     #[serde(default)]
@@ -48,6 +49,7 @@ fn after_vote() -> ResultsVisibility {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DraftOption {
     #[serde(default)]
     pub id: Option<String>,
@@ -218,6 +220,7 @@ fn unique_key(label: &str, index: usize, taken: &HashSet<OptionKey>) -> OptionKe
 /// Where a poll is in the editor's workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Stage {
     Draft,
     Scheduled,
@@ -406,6 +409,7 @@ impl Poll {
 
 /// A poll with what only editors see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EditorPoll {
     pub id: i64,
     pub version: i64,
@@ -415,6 +419,7 @@ pub struct EditorPoll {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelinePoint {
     /// Start of the hour (UTC).
     pub hour: DateTime<Utc>,
@@ -422,12 +427,14 @@ pub struct TimelinePoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SourceCount {
     pub source: String,
     pub votes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentView {
     pub id: i64,
     pub body: String,
@@ -439,6 +446,7 @@ pub struct CommentView {
 
 /// What the results dashboard shows; also the JSON export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub poll: EditorPoll,
     pub results: ResultsView,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// An email service provider (ESP) and the merge tag it replaces with the subscriber's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Esp {
     Generic,
     Mailchimp,

@@ -77,6 +77,7 @@ pub struct ApiTokenView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditView {
     pub at: DateTime<Utc>,
     pub editor: String,

@@ -107,3 +107,34 @@ mod tests {
         assert!(serde_json::from_str::<OptionKey>("\"Not Sure\"").is_err());
     }
 }
+
+/// Slugs and option ids in the API's schema: the strings `parse` accepts.
+#[cfg(feature = "ssr")]
+fn kebab_schema(max: usize) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^[a-z0-9]+(-[a-z0-9]+)*$"))
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .into()
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Slug {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        kebab_schema(Self::MAX_LEN)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Slug {}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for OptionKey {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        kebab_schema(Self::MAX_LEN)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for OptionKey {}

@@ -40,6 +40,7 @@ impl PollKind {
 /// Who may see the running tally.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ResultsVisibility {
     Always,
     AfterVote,
@@ -98,6 +99,7 @@ impl Publication {
 /// What a reader sees of a published poll at a given moment, derived from its times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum PollStatus {
     Scheduled,
     Open,
@@ -187,6 +189,7 @@ impl Poll {
 
 /// A poll as the public API describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PollView {
     pub slug: Slug,
     pub question: String,
@@ -203,6 +206,7 @@ pub struct PollView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OptionView {
     pub id: OptionKey,
     pub label: String,

@@ -75,6 +75,7 @@ fn percent_tenths(kind: PollKind, total: u64, counts: &[u64]) -> Vec<u64> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResultsView {
     pub slug: Slug,
     pub status: PollStatus,
@@ -95,6 +96,7 @@ impl ResultsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OptionResult {
     pub id: OptionKey,
     pub label: String,
@@ -147,12 +149,14 @@ pub enum VoteOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VoterChoices {
     pub choices: Vec<OptionKey>,
 }
 
 /// The answer to a vote: the voter's (stored) choices, and results where visible.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VoteReceipt {
     pub vote: VoterChoices,
     pub results: Option<ResultsView>,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryView {
     pub id: i64,
     pub poll_id: i64,
@@ -40,6 +41,7 @@ impl SummaryView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryTheme {
     /// The option id (key) whose readers the theme is about.
     pub option: Option<String>,
@@ -50,12 +52,14 @@ pub struct SummaryTheme {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryQuote {
     pub comment_id: i64,
     pub text: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryChecks {
     pub quotes_verbatim: bool,
     pub numbers_match: bool,
@@ -68,6 +72,7 @@ pub struct SummaryChecks {
 /// An editor's changes on approval: new titles (by theme position) and overview, checked again.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SummaryEdits {
     #[serde(default)]
     pub overview: Option<String>,
@@ -79,6 +84,7 @@ pub struct SummaryEdits {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ThemeEdit {
     pub title: Option<String>,
 }

@@ -66,7 +66,7 @@ impl LinkKey {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Link {
     pub option: String,
     pub url: String,
@@ -74,7 +74,7 @@ pub struct Link {
 
 /// `GET /api/v1/editor/polls/{id}/email-block`: HTML for the email, a plain-text part, and
 /// the links on their own.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EmailBlock {
     pub html: String,
     pub text: String,

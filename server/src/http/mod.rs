@@ -7,6 +7,7 @@ mod delivery;
 pub mod editor;
 pub(crate) mod errors;
 mod form;
+pub mod openapi;
 pub mod protect;
 pub mod voter;
 
@@ -18,7 +19,7 @@ use axum::extract::{FromRef, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
 use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{file_and_error_handler, generate_route_list, AxumRouteListing, LeptosRoutes};
@@ -26,6 +27,8 @@ use std::sync::{Arc, LazyLock};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use voter::VoterKey;
 
 /// Largest request body accepted anywhere (votes are tiny).
@@ -108,6 +111,19 @@ pub fn router(state: AppState) -> Router {
     let leptos = state.leptos.clone();
     let pkg_dir = std::path::Path::new(leptos.site_root.as_ref()).join(leptos.site_pkg_dir.as_ref());
 
+    // The documented routes, and the document made from them (served by `api::openapi`).
+    let (api_v1, api_doc) = api::routes().split_for_parts();
+    let (documented, documented_doc) = OpenApiRouter::new()
+        .merge(delivery::documented_routes())
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .split_for_parts();
+    api::DOCUMENT.get_or_init(|| {
+        let mut doc = openapi::document(utoipa::openapi::OpenApi::default()).nest("/api/v1", api_doc);
+        doc.merge(documented_doc);
+        doc.to_json().expect("the OpenAPI document serialises")
+    });
+
     let reader_routes = Router::new()
         .leptos_routes_with_context(
             &state,
@@ -127,7 +143,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/polls/{slug}/vote", post(form::vote).get(|path| form::back_to("/polls/", path)))
         .merge(delivery::reader_routes())
-        .nest("/api/v1", api::routes().layer(middleware::from_fn(protect::json_only)))
+        .nest("/api/v1", api::fallbacks(api_v1).layer(middleware::from_fn(protect::json_only)))
         .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify));
 
     let static_files = Router::new().nest_service(
@@ -146,8 +162,7 @@ pub fn router(state: AppState) -> Router {
         .merge(editor::routes())
         .merge(static_files)
         .merge(delivery::public_routes())
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        .merge(documented)
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -168,6 +183,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// 200 once the database answers.
+#[utoipa::path(get, path = "/healthz", operation_id = "health", responses(
+    (status = 200, description = "Serving", body = Object, example = json!({"status": "ok"})),
+    (status = 503, description = "The database is not answering", body = Object, example = json!({"status": "unavailable"})),
+))]
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok"}))).into_response(),
@@ -180,6 +200,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// Operators' figures, not the public's: vote counters would tell the tally of a poll whose
 /// results are hidden. Served only with `Authorization: Bearer $POLLTELLIGENCE_METRICS_TOKEN`.
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", security(("metricsToken" = [])), responses(
+    (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+    (status = 401, description = "The metrics token is missing or wrong", content_type = "text/plain", body = String),
+    (status = 404, description = "No metrics token is configured, so /metrics is not served", content_type = "text/plain", body = String),
+))]
 async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     let Some(token) = &state.metrics_token else {
         return (StatusCode::NOT_FOUND, "Not found. Set POLLTELLIGENCE_METRICS_TOKEN to serve /metrics.\n")

@@ -235,6 +235,13 @@ pub async fn host_script() -> Response {
 }
 
 /// oEmbed 1.0 for a poll page or widget URL of this site.
+#[utoipa::path(get, path = "/oembed", operation_id = "oembed", params(OEmbedQuery), responses(
+    (status = 200, description = "oEmbed rich response", body = OEmbed),
+    (status = 400, description = "malformed_request: no url", body = super::super::openapi::ErrorBody),
+    (status = 404, description = "not_found (a URL not on this site) or poll_not_found", body = super::super::openapi::ErrorBody),
+    (status = 501, description = "not_implemented: format=xml (oEmbed's own answer for it)", body = super::super::openapi::ErrorBody),
+    (status = 503, description = "service_unavailable", body = super::super::openapi::ErrorBody),
+))]
 pub async fn oembed(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let origin = state.origin(&headers);
     match oembed_json(&state, &origin, uri.query().unwrap_or_default()).await {
@@ -247,7 +254,37 @@ pub async fn oembed(State(state): State<AppState>, headers: HeaderMap, uri: axum
     }
 }
 
-async fn oembed_json(state: &AppState, origin: &str, query: &str) -> Result<serde_json::Value, AppError> {
+/// oEmbed's query.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the query for the document; `oembed_json` reads it.
+struct OEmbedQuery {
+    /// A poll page or widget URL of this site.
+    url: String,
+    #[param(pattern = "^(json|xml)$")]
+    format: Option<String>,
+    #[param(minimum = 1)]
+    maxwidth: Option<u32>,
+    #[param(minimum = 1)]
+    maxheight: Option<u32>,
+}
+
+/// An oEmbed 1.0 `rich` response.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct OEmbed {
+    version: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    html: String,
+    width: u32,
+    height: u32,
+    title: String,
+    provider_name: &'static str,
+    provider_url: String,
+    cache_age: u32,
+}
+
+async fn oembed_json(state: &AppState, origin: &str, query: &str) -> Result<OEmbed, AppError> {
     let pairs = super::super::form::form_pairs(query.as_bytes())?;
     let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     if let Some(format) = param("format").filter(|f| *f != "json") {
@@ -265,17 +302,17 @@ async fn oembed_json(state: &AppState, origin: &str, query: &str) -> Result<serd
     let width = max("maxwidth").map_or(600, |w| w.min(600));
     let height = max("maxheight")
         .map_or(crate::delivery::widget_height(&poll), |h| h.min(crate::delivery::widget_height(&poll)));
-    Ok(serde_json::json!({
-        "version": "1.0",
-        "type": "rich",
-        "html": crate::delivery::embed_snippet(origin, &poll),
-        "width": width,
-        "height": height,
-        "title": poll.question,
-        "provider_name": "Polltelligence",
-        "provider_url": format!("{origin}/"),
-        "cache_age": 3600,
-    }))
+    Ok(OEmbed {
+        version: "1.0",
+        kind: "rich",
+        html: crate::delivery::embed_snippet(origin, &poll),
+        width,
+        height,
+        title: poll.question,
+        provider_name: "Polltelligence",
+        provider_url: format!("{origin}/"),
+        cache_age: 3600,
+    })
 }
 
 /// The slug in `url` when it is a poll page or widget on this site (`origin`); scheme and

@@ -26,6 +26,16 @@ const MAX_STREAM: Duration = Duration::from_secs(30 * 60);
 /// Browsers wait this long before reconnecting after the stream ends.
 const RETRY: Duration = Duration::from_secs(2);
 
+/// Live results as Server-Sent Events: `results` at once and on each change (at most 4 a
+/// second), a comment every 15 s while idle, a final `results` at close, then the end.
+#[utoipa::path(get, path = "/polls/{slug}/events", operation_id = "resultsEvents",
+    params(("slug" = String, Path, description = "The poll's slug")),
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 403, description = "results_hidden", body = super::super::openapi::ErrorBody),
+        (status = 404, description = "poll_not_found", body = super::super::openapi::ErrorBody),
+        (status = 503, description = "too_many_listeners, or service_unavailable", body = super::super::openapi::ErrorBody),
+    ))]
 pub async fn reader_events(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
@@ -40,6 +50,14 @@ pub async fn reader_events(
 }
 
 /// The editor dashboard's stream: the same results, whatever the poll shows readers.
+#[utoipa::path(get, path = "/polls/{id}/events", operation_id = "editorResultsEvents", security(("apiToken" = [])),
+    params(("id" = i64, Path, description = "The poll's id")),
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 401, description = "unauthorized", body = super::super::openapi::ErrorBody),
+        (status = 404, description = "poll_not_found", body = super::super::openapi::ErrorBody),
+        (status = 503, description = "too_many_listeners, or service_unavailable", body = super::super::openapi::ErrorBody),
+    ))]
 pub async fn editor_events(
     State(state): State<AppState>,
     path: Result<Path<i64>, PathRejection>,

@@ -4,14 +4,57 @@
 
 use super::super::errors::PageError;
 use super::super::AppState;
-use crate::delivery::images::{Format, Picture, Size};
+use crate::delivery::images::{Format, Picture};
 use app::domain::AppError;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-pub async fn image(
+/// The results as SVG.
+#[utoipa::path(get, path = "/polls/{slug}/results.svg", operation_id = "resultsSvg", params(("slug" = String, Path, description = "The poll's slug"), ImageSize), responses(
+    (status = 200, description = "The picture; `ETag`, revalidated on each use", content_type = "image/svg+xml", body = String),
+    (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+    (status = 404, description = "No such poll (an HTML page)", content_type = "text/html", body = String),
+    (status = 422, description = "`w` or `h` out of range (an HTML page)", content_type = "text/html", body = String),
+))]
+pub async fn svg(
+    state: State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    image(state, path, headers, uri, Format::Svg).await
+}
+
+/// The results as PNG (default 600 px wide).
+#[utoipa::path(get, path = "/polls/{slug}/results.png", operation_id = "resultsPng", params(("slug" = String, Path, description = "The poll's slug"), ImageSize), responses(
+    (status = 200, description = "The picture; `ETag`, revalidated on each use", content_type = "image/png", body = Vec<u8>),
+    (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
+    (status = 404, description = "No such poll (an HTML page)", content_type = "text/html", body = String),
+    (status = 422, description = "`w` or `h` out of range (an HTML page)", content_type = "text/html", body = String),
+))]
+pub async fn png(
+    state: State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    image(state, path, headers, uri, Format::Png).await
+}
+
+/// The picture's size in pixels (`Size::parse` reads it; else 422).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Describes the query for the document.
+struct ImageSize {
+    #[param(minimum = 200, maximum = 2400)]
+    w: Option<u32>,
+    #[param(minimum = 100, maximum = 2400)]
+    h: Option<u32>,
+}
+
+async fn image(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -25,7 +68,7 @@ pub async fn image(
     let result = async {
         let pairs = super::super::form::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
         let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let size = Size::parse(param("w"), param("h")).map_err(AppError::InvalidInput)?;
+        let size = crate::delivery::images::Size::parse(param("w"), param("h")).map_err(AppError::InvalidInput)?;
         let poll = state.polls.find(&slug).await?;
         let (status, results) = state.polls.public_results(&poll).await?;
         let picture = Picture::new(&poll, status, results.as_ref());

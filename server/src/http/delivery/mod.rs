@@ -8,14 +8,15 @@ mod events;
 mod images;
 
 pub use embed::embed_frame_policy;
-pub use events::editor_events;
+pub use events::{__path_editor_events, editor_events};
 
 use super::errors::escape;
 use super::AppState;
-use crate::delivery::images::Format;
 use app::domain::{OptionKey, PollStatus, ResultsView};
 use axum::routing::get;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Routes that know who the reader is (they sit behind the voter cookie).
 pub fn reader_routes() -> Router<AppState> {
@@ -27,17 +28,17 @@ pub fn reader_routes() -> Router<AppState> {
 
 /// Routes that are the same for everyone: no cookie is read or set.
 pub fn public_routes() -> Router<AppState> {
-    Router::new()
-        .route("/embed.js", get(embed::host_script))
-        .route("/embed/widget.js", get(embed::widget_script))
-        .route("/oembed", get(embed::oembed))
-        .route("/polls/{slug}/results.svg", get(|s, p, h, u| images::image(s, p, h, u, Format::Svg)))
-        .route("/polls/{slug}/results.png", get(|s, p, h, u| images::image(s, p, h, u, Format::Png)))
+    Router::new().route("/embed.js", get(embed::host_script)).route("/embed/widget.js", get(embed::widget_script))
+}
+
+/// oEmbed and the results images: the same for everyone, and part of the documented contract.
+pub fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(embed::oembed)).routes(routes!(images::svg)).routes(routes!(images::png))
 }
 
 /// `/api/v1/polls/{slug}/events`, nested with the rest of the public API.
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/polls/{slug}/events", get(events::reader_events))
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events::reader_events))
 }
 
 /// Results bars as plain HTML, in the markup (and so the style) of the app's `ResultsBars`;

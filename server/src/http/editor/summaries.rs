@@ -3,26 +3,42 @@
 //! JavaScript and answer with a redirect back to the dashboard).
 
 use super::super::errors::{body_error, ApiError, PageError};
+use super::super::openapi::{BodyRefusals, EditorRefusals, ErrorBody};
 use super::super::AppState;
 use super::{field, form};
-use app::domain::{AppError, EditorIdentity, SummaryEdits};
+use app::domain::{AppError, EditorIdentity, SummaryEdits, SummaryView};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Extension, Json, Router};
 use std::time::Duration;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// Under `/api/v1/editor`.
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/polls/{id}/summaries", get(list).post(start))
-        .route("/summaries/{id}", get(show))
-        .route("/summaries/{id}/approve", post(approve))
-        .route("/summaries/{id}/events", get(events))
+/// Under `/api/v1/editor`, each route registered with its OpenAPI operation.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, start))
+        .routes(routes!(show))
+        .routes(routes!(approve))
+        .routes(routes!(events))
+}
+
+/// `{"summary": …}`, as one summary is answered.
+#[derive(serde::Serialize, ToSchema)]
+struct OneSummary {
+    summary: SummaryView,
+}
+
+/// `{"summaries": […]}`, newest first.
+#[derive(serde::Serialize, ToSchema)]
+struct SummaryList {
+    summaries: Vec<SummaryView>,
 }
 
 /// The dashboard's forms, under `/editor`.
@@ -39,12 +55,25 @@ fn id_of(path: Result<Path<i64>, PathRejection>, missing: AppError) -> Result<i6
     path.map(|Path(id)| id).map_err(|_| missing)
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StartBody {
+    /// `extractive`, `local` or `openai`; the server's default when left out.
+    #[schema(pattern = "^(extractive|local|openai)$")]
     backend: Option<String>,
 }
 
+/// Summarise the poll's comments: 202 with the queued job, or 200 with the one already running.
+#[utoipa::path(post, path = "/polls/{id}/summaries", operation_id = "editorStartSummary", security(("apiToken" = [])),
+    params(("id" = i64, Path, description = "The poll's id")), request_body(content = StartBody, description = "`{}` or empty for the default backend"),
+    responses(
+    (status = 202, description = "Queued", body = OneSummary),
+    (status = 200, description = "One was already queued or running", body = OneSummary),
+    (status = 404, description = "poll_not_found", body = ErrorBody),
+    (status = 422, description = "backend_unavailable", body = ErrorBody),
+    EditorRefusals,
+    BodyRefusals,
+))]
 async fn start(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
@@ -64,31 +93,51 @@ async fn start(
     };
     let (summary, created) = state.summaries.start(poll, request.backend.as_deref(), Some(&by)).await?;
     let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
-    Ok((status, Json(serde_json::json!({ "summary": summary }))).into_response())
+    Ok((status, Json(OneSummary { summary })).into_response())
 }
 
-async fn list(
-    State(state): State<AppState>,
-    path: Result<Path<i64>, PathRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+/// The poll's summaries, newest first.
+#[utoipa::path(get, path = "/polls/{id}/summaries", operation_id = "editorListSummaries", security(("apiToken" = [])),
+    params(("id" = i64, Path, description = "The poll's id")), responses(
+    (status = 200, description = "The summaries", body = SummaryList),
+    (status = 404, description = "poll_not_found", body = ErrorBody),
+    EditorRefusals,
+))]
+async fn list(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Json<SummaryList>> {
     let poll = id_of(path, AppError::PollNotFound)?;
-    Ok(Json(serde_json::json!({ "summaries": state.summaries.list(poll).await? })))
+    Ok(Json(SummaryList { summaries: state.summaries.list(poll).await? }))
 }
 
-async fn show(
-    State(state): State<AppState>,
-    path: Result<Path<i64>, PathRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+/// One summary: status and progress while it runs; themes, quotes, overview and checks once done.
+#[utoipa::path(get, path = "/summaries/{summary_id}", operation_id = "editorGetSummary", security(("apiToken" = [])),
+    params(("summary_id" = i64, Path, description = "The summary's id")), responses(
+    (status = 200, description = "The summary", body = OneSummary),
+    (status = 404, description = "summary_not_found", body = ErrorBody),
+    EditorRefusals,
+))]
+async fn show(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Json<OneSummary>> {
     let id = id_of(path, AppError::SummaryNotFound)?;
-    Ok(Json(serde_json::json!({ "summary": state.summaries.get(id).await? })))
+    Ok(Json(OneSummary { summary: state.summaries.get(id).await? }))
 }
 
+/// Approves a finished summary for readers, optionally with edited titles and overview,
+/// which are checked against the data again.
+#[utoipa::path(post, path = "/summaries/{summary_id}/approve", operation_id = "editorApproveSummary",
+    security(("apiToken" = [])), params(("summary_id" = i64, Path, description = "The summary's id")),
+    request_body(content = SummaryEdits, description = "`{}` or empty to approve as it is"), responses(
+    (status = 200, description = "The approved summary", body = OneSummary),
+    (status = 404, description = "summary_not_found", body = ErrorBody),
+    (status = 409, description = "summary_not_ready", body = ErrorBody),
+    (status = 422, description = "summary_check_failed: what failed", body = ErrorBody),
+    EditorRefusals,
+    BodyRefusals,
+))]
 async fn approve(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<OneSummary>> {
     let id = id_of(path, AppError::SummaryNotFound)?;
     let body = body.map_err(body_error)?;
     let edits: SummaryEdits = if body.iter().all(u8::is_ascii_whitespace) {
@@ -100,12 +149,18 @@ async fn approve(
             ))
         })?
     };
-    Ok(Json(serde_json::json!({ "summary": state.summaries.approve(id, &by, edits).await? })))
+    Ok(Json(OneSummary { summary: state.summaries.approve(id, &by, edits).await? }))
 }
 
 /// `summary` events (the summary as `GET` gives it) whenever its status or progress moves,
 /// ending once it is done or failed. Read from the database, so progress made by a worker in
 /// another instance shows too.
+#[utoipa::path(get, path = "/summaries/{summary_id}/events", operation_id = "editorSummaryEvents",
+    security(("apiToken" = [])), params(("summary_id" = i64, Path, description = "The summary's id")), responses(
+    (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+    (status = 404, description = "summary_not_found", body = ErrorBody),
+    EditorRefusals,
+))]
 async fn events(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Response> {
     let id = id_of(path, AppError::SummaryNotFound)?;
     let first = state.summaries.get(id).await?;
