@@ -44,12 +44,6 @@ pub struct Limits {
     pub idle_timeout: Duration,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { connections: 1024, request_timeout: Duration::from_secs(10), idle_timeout: Duration::from_secs(60) }
-    }
-}
-
 /// What a connection past the cap gets instead of a wait.
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
 retry-after: 1\r\nconnection: close\r\ncontent-length: 42\r\n\r\nThe server is busy; try again in a moment.";

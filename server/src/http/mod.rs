@@ -118,11 +118,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(healthz))
         .routes(routes!(metrics))
         .split_for_parts();
-    api::DOCUMENT.get_or_init(|| {
-        let mut doc = openapi::document(utoipa::openapi::OpenApi::default()).nest("/api/v1", api_doc);
-        doc.merge(documented_doc);
-        doc.to_json().expect("the OpenAPI document serialises")
-    });
+    api::DOCUMENT.get_or_init(|| openapi::document(api_doc, documented_doc));
 
     let reader_routes = Router::new()
         .leptos_routes_with_context(

@@ -40,11 +40,12 @@ impl Modify for Security {
     }
 }
 
-/// The complete document: the annotated routes, merged into the document's frame.
-pub fn document(routes: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(routes);
-    doc
+/// The complete document as JSON: the routes under `/api/v1` and those at the root (oEmbed,
+/// images, health, metrics), in the document's frame.
+pub fn document(api_v1: utoipa::openapi::OpenApi, root: utoipa::openapi::OpenApi) -> String {
+    let mut doc = ApiDoc::openapi().nest("/api/v1", api_v1);
+    doc.merge(root);
+    doc.to_json().expect("the OpenAPI document serialises")
 }
 
 /// Every error body: `{"error": {"code": "…", "message": "…"}}`.
