@@ -7,7 +7,7 @@
 use super::{internal, Clock};
 use crate::store::{NewAudit, Store, StoreError};
 use app::domain::{check_new_password, ApiTokenView, AppError, EditorId, EditorIdentity, Email};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -20,7 +20,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
 
 pub const SESSION_IDLE: Duration = Duration::hours(12);
 pub const SESSION_MAX: Duration = Duration::days(7);
@@ -40,8 +39,8 @@ const PER_ACCOUNT: u32 = 100;
 const PER_KNOWN_BROWSER: u32 = 5;
 /// The throttle's memory is bounded: past this many live keys, new ones are refused.
 const THROTTLE_KEYS: usize = 100_000;
-/// Password checks at once (Argon2 takes ~19 MiB each) and how many more may wait for one;
-/// past that a sign-in is refused at once rather than queued without bound.
+/// Password checks at once (Argon2 takes ~19 MiB each: they run on this many threads of their
+/// own) and how many more may wait for one; past that a sign-in is refused at once.
 const HASHES_AT_ONCE: usize = 4;
 const HASHES_WAITING: usize = 64;
 /// Longer input is refused before any work: no real account has it.
@@ -69,9 +68,51 @@ pub struct Auth {
     decoy_hash: String,
     /// Signs the known-browser cookie (kept in the database, shared by instances).
     browser_key: Hmac<Sha256>,
-    /// Permits to run a password hash, and to wait for one.
-    hashing: Arc<Semaphore>,
-    admission: Arc<Semaphore>,
+    passwords: PasswordChecker,
+}
+
+/// Sign-ins' password checks run on `HASHES_AT_ONCE` threads of their own, fed by a queue of
+/// `HASHES_WAITING`. Memory stays at `HASHES_AT_ONCE` Argon2 buffers whatever the load: each
+/// thread keeps its own and reuses it (allocating one per check on tokio's blocking pool, 150
+/// sign-ins at once left ~700 MB resident).
+/// A full queue refuses at once instead of piling up work. The threads end with `Auth`.
+struct PasswordChecker {
+    queue: std::sync::mpsc::SyncSender<PasswordJob>,
+}
+
+struct PasswordJob {
+    password: String,
+    stored: String,
+    answer: tokio::sync::oneshot::Sender<bool>,
+}
+
+impl PasswordChecker {
+    fn start() -> Self {
+        let (queue, jobs) = std::sync::mpsc::sync_channel::<PasswordJob>(HASHES_WAITING);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for i in 0..HASHES_AT_ONCE {
+            let jobs = jobs.clone();
+            let worker = move || {
+                let mut memory = Vec::new();
+                loop {
+                    let next = jobs.lock().expect("password queue lock").recv();
+                    let Ok(job) = next else { return };
+                    let _ = job.answer.send(password_matches_in(&job.password, &job.stored, &mut memory));
+                }
+            };
+            std::thread::Builder::new().name(format!("password-{i}")).spawn(worker).expect("start a password thread");
+        }
+        PasswordChecker { queue }
+    }
+
+    async fn check(&self, password: String, stored: String) -> Result<bool, AppError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.queue.try_send(PasswordJob { password, stored, answer }).map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(_) => AppError::TooManyAttempts(1),
+            std::sync::mpsc::TrySendError::Disconnected(_) => AppError::Internal,
+        })?;
+        answered.await.map_err(|_| AppError::Internal)
+    }
 }
 
 fn random_token() -> String {
@@ -91,8 +132,30 @@ fn hash_password(password: &str) -> Result<String, String> {
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
+#[cfg(test)]
 fn password_matches(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    password_matches_in(password, stored, &mut Vec::new())
+}
+
+/// Checks `password` against a stored PHC string, with `memory` as Argon2's working memory
+/// (kept by each password thread, so a check allocates nothing). `PasswordVerifier` would
+/// allocate ~19 MiB per check, and freed buffers stay resident across threads.
+fn password_matches_in(password: &str, stored: &str, memory: &mut Vec<argon2::Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let (Ok(algorithm), Ok(params)) = (argon2::Algorithm::try_from(hash.algorithm), argon2::Params::try_from(&hash))
+    else {
+        return false;
+    };
+    let version = hash.version.map_or(Ok(argon2::Version::default()), argon2::Version::try_from);
+    let (Ok(version), Some(salt), Some(expected)) = (version, hash.salt, hash.hash) else { return false };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    memory.resize(params.block_count(), argon2::Block::default());
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory.as_mut_slice())
+        .is_ok()
+        && bool::from(out.ct_eq(expected.as_bytes()))
 }
 
 /// Argon2 takes tens of milliseconds of CPU; keep it off the async workers.
@@ -117,8 +180,7 @@ impl Auth {
             throttle: Throttle::default(),
             decoy_hash,
             browser_key,
-            hashing: Arc::new(Semaphore::new(HASHES_AT_ONCE)),
-            admission: Arc::new(Semaphore::new(HASHES_AT_ONCE + HASHES_WAITING)),
+            passwords: PasswordChecker::start(),
         })
     }
 
@@ -131,13 +193,6 @@ impl Auth {
 
     fn is_known_browser(&self, account: &str, mark: Option<&str>) -> bool {
         mark.is_some_and(|mark| bool::from(self.browser_mark(account).as_bytes().ct_eq(mark.as_bytes())))
-    }
-
-    /// Runs a password check when a permit is free, waiting in a bounded queue for one.
-    async fn check_password(&self, password: String, stored: String) -> Result<bool, AppError> {
-        let _admitted = self.admission.clone().try_acquire_owned().map_err(|_| AppError::TooManyAttempts(1))?;
-        let _hashing = self.hashing.clone().acquire_owned().await.map_err(|_| AppError::Internal)?;
-        blocking(move || password_matches(&password, &stored)).await
     }
 
     /// `polltelligence editor add`: the only way an account comes to exist.
@@ -175,7 +230,7 @@ impl Auth {
             Some((id, hash)) => (Some(id), hash),
             None => (None, self.decoy_hash.clone()),
         };
-        let matches = self.check_password(password.to_owned(), stored).await?;
+        let matches = self.passwords.check(password.to_owned(), stored).await?;
         let Some(editor) = editor.filter(|_| matches) else { return Err(AppError::LoginFailed) };
         self.throttle.succeeded(&account, ip, known_browser);
         let session =
@@ -349,6 +404,11 @@ mod tests {
         assert!(password_matches("correct horse battery staple", &hash));
         assert!(!password_matches("correct horse battery stapler", &hash));
         assert!(!password_matches("anything", "not a hash"));
+        // The same working memory serves checks one after another.
+        let mut memory = Vec::new();
+        assert!(password_matches_in("correct horse battery staple", &hash, &mut memory));
+        assert!(!password_matches_in("correct horse battery stapler", &hash, &mut memory));
+        assert!(password_matches_in("correct horse battery staple", &hash, &mut memory));
     }
 
     #[test]
