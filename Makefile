@@ -32,6 +32,7 @@ build:
 ## summariser: each stage on a 10,000-comment poll, and the local model's tokens/s.
 bench: build
 	.ci/bench
+	.ci/bench_signins.py
 	$(BIN) summaries bench
 
 setup:
