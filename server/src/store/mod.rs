@@ -3,6 +3,7 @@
 
 mod editing;
 mod postgres;
+mod postgres_votes;
 mod sqlite;
 mod summaries;
 
@@ -30,12 +31,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the vote writer has stopped")]
     WriterGone,
-    #[error("the vote group could not be committed: {0}")]
-    GroupFailed(String),
     #[error("{0}")]
     Conflict(String),
     #[error("the record changed since it was read")]
     Stale,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -52,7 +53,7 @@ impl StoreError {
                 }
                 _ => false,
             },
-            StoreError::WriterGone => true,
+            StoreError::WriterGone | StoreError::Unavailable(_) => true,
             _ => false,
         }
     }
@@ -174,6 +175,7 @@ const POSTGRES_MIGRATIONS: Embedded = Embedded(&[
     (2, "editors", include_str!("../../../migrations/postgres/0002_editors.sql")),
     (3, "email votes", include_str!("../../../migrations/postgres/0003_email_votes.sql")),
     (4, "summaries", include_str!("../../../migrations/postgres/0004_summaries.sql")),
+    (5, "vote tallies", include_str!("../../../migrations/postgres/0005_vote_tallies.sql")),
 ]);
 
 mod sql {
@@ -452,5 +454,112 @@ fn conflict_or(e: sqlx::Error, message: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message.to_owned()),
         _ => StoreError::Database(e),
+    }
+}
+
+/// A group of votes written with multi-row inserts (both engines' vote writers): which votes
+/// go into the one INSERT, and, from the rows it returned, what else to write.
+mod group {
+    use super::NewVote;
+    use app::domain::VoteOutcome;
+    use chrono::{DateTime, Utc};
+    use std::collections::{HashMap, HashSet};
+
+    /// The votes for the multi-row insert: the first of each voter and of each email
+    /// subscriber per poll. A repeat within the group is written one by one afterwards, once
+    /// the row it repeats exists (as a change of vote, or answered with the stored vote).
+    pub fn first_of_each<'a>(votes: &[&'a NewVote]) -> Vec<&'a NewVote> {
+        let mut voters = HashSet::new();
+        let mut subscribers = HashSet::new();
+        votes
+            .iter()
+            .copied()
+            .filter(|vote| {
+                let new_voter = voters.insert((vote.poll, vote.voter.as_str()));
+                let new_subscriber = vote.subscriber.as_deref().is_none_or(|s| subscribers.insert((vote.poll, s)));
+                new_voter && new_subscriber
+            })
+            .collect()
+    }
+
+    /// What the inserted votes (`(id, poll id, voter)` as the INSERT returned them) bring:
+    /// their choices and comments, and `Recorded` as their outcome; the other votes' outcomes
+    /// stay `None`, for the one-by-one path.
+    #[derive(Default)]
+    pub struct Inserted<'a> {
+        pub outcomes: Vec<Option<VoteOutcome>>,
+        /// (vote id, poll id, option id)
+        pub choices: Vec<(i64, i64, i64)>,
+        /// (vote id, poll id, body, created at)
+        pub comments: Vec<(i64, i64, &'a str, DateTime<Utc>)>,
+    }
+
+    pub fn rows_of<'a>(votes: &[&'a NewVote], inserted: &[(i64, i64, String)]) -> Inserted<'a> {
+        let ids: HashMap<(i64, &str), i64> =
+            inserted.iter().map(|(id, poll, voter)| ((*poll, voter.as_str()), *id)).collect();
+        let mut rows = Inserted { outcomes: vec![None; votes.len()], ..Inserted::default() };
+        let mut claimed = HashSet::new();
+        for (vote, outcome) in votes.iter().zip(rows.outcomes.iter_mut()) {
+            let key = (vote.poll.0, vote.voter.as_str());
+            // The first vote with an inserted row's key is the one that was inserted.
+            let Some(&id) = ids.get(&key) else { continue };
+            if !claimed.insert(key) {
+                continue;
+            }
+            rows.choices.extend(vote.option_ids.iter().map(|option| (id, vote.poll.0, *option)));
+            if let Some(comment) = &vote.comment {
+                rows.comments.push((id, vote.poll.0, comment.as_str(), vote.at));
+            }
+            *outcome = Some(VoteOutcome::Recorded);
+        }
+        rows
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use app::domain::{PollId, VoteSource};
+
+        fn vote(poll: i64, voter: &str, subscriber: Option<&str>, options: &[i64], comment: Option<&str>) -> NewVote {
+            NewVote {
+                poll: PollId(poll),
+                voter: voter.into(),
+                option_ids: options.to_vec(),
+                comment: comment.map(Into::into),
+                source: VoteSource::Email,
+                at: chrono::Utc::now(),
+                replace: false,
+                subscriber: subscriber.map(Into::into),
+            }
+        }
+
+        #[test]
+        fn repeats_of_a_voter_or_subscriber_wait_for_the_one_by_one_path() {
+            let votes = [
+                vote(1, "a", Some("s"), &[1], None),
+                vote(1, "a", None, &[2], None),      // the same voter again
+                vote(1, "b", Some("s"), &[1], None), // the same subscriber again
+                vote(2, "a", Some("s"), &[3], None), // another poll: not a repeat
+                vote(1, "c", None, &[1], None),
+            ];
+            let all: Vec<&NewVote> = votes.iter().collect();
+            let batch: Vec<(i64, &str)> = first_of_each(&all).iter().map(|v| (v.poll.0, v.voter.as_str())).collect();
+            assert_eq!(batch, [(1, "a"), (2, "a"), (1, "c")]);
+        }
+
+        #[test]
+        fn only_inserted_votes_bring_rows_and_each_only_once() {
+            let votes = [
+                vote(1, "a", None, &[1, 2], Some("why")),
+                vote(1, "a", None, &[2], None),
+                vote(1, "b", None, &[1], Some("not stored")),
+            ];
+            let all: Vec<&NewVote> = votes.iter().collect();
+            // "b" already had a vote: the INSERT returned a row for "a" only.
+            let rows = rows_of(&all, &[(70, 1, "a".into())]);
+            assert_eq!(rows.outcomes, [Some(VoteOutcome::Recorded), None, None]);
+            assert_eq!(rows.choices, [(70, 1, 1), (70, 1, 2)]);
+            assert_eq!(rows.comments.iter().map(|c| (c.0, c.2)).collect::<Vec<_>>(), [(70, "why")]);
+        }
     }
 }

@@ -1,26 +1,23 @@
-//! PostgreSQL, for deployments with several app instances on one database. Each vote is
-//! its own transaction (PostgreSQL groups concurrent commits itself). Counts are cached
-//! for a second, since other instances write too; a voter's own answer reads them fresh.
-//! Cache entries are stamped with when their read started.
+//! PostgreSQL, for deployments with several app instances on one database. Votes are
+//! committed in groups by writer tasks (`postgres_votes`), which keep running tallies in the
+//! same transactions. Counts are cached for a second, since other instances write too; a
+//! voter's own answer reads them after their vote's commit.
 
-use super::{counts_from_rows, sql, Counts, NewVote, Store, StoreError};
+use super::postgres_votes::{CountsCache, VoteQueue, VOTES_CHANNEL};
+use super::{sql, Counts, NewVote, Store, StoreError};
 use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::Executor;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast;
-
-const COUNTS_TTL: Duration = Duration::from_secs(1);
-/// LISTEN/NOTIFY channel on which every instance announces the poll of each vote it commits.
-const VOTES_CHANNEL: &str = "polltelligence_votes";
 
 pub struct PostgresStore {
     pool: PgPool,
     summaries: super::summaries::SqlSummaries<sqlx::Postgres>,
-    counts: RwLock<HashMap<PollId, (Instant, Arc<Counts>)>>,
+    counts: Arc<CountsCache>,
+    votes: VoteQueue,
     feed: broadcast::Sender<Option<PollId>>,
 }
 
@@ -32,29 +29,18 @@ impl PostgresStore {
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(3)).connect(url).await?;
         sqlx::migrate::Migrator::new(super::POSTGRES_MIGRATIONS).await?.run(&pool).await?;
         let (feed, _) = broadcast::channel(1024);
-        tokio::spawn(listen_for_votes(pool.clone(), feed.clone()));
         let summaries = super::summaries::SqlSummaries { pool: pool.clone(), locking: "FOR UPDATE SKIP LOCKED" };
-        Ok(PostgresStore { pool, summaries, counts: RwLock::default(), feed })
+        let counts = Arc::new(CountsCache::default());
+        let votes = VoteQueue::start(pool.clone(), counts.clone());
+        tokio::spawn(listen_for_votes(pool.clone(), feed.clone(), counts.clone()));
+        Ok(PostgresStore { pool, summaries, counts, votes, feed })
     }
 
     super::shared_queries!("BEGIN");
 
     async fn load_counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
-        let started = Instant::now();
-        // One snapshot for both queries, so the total matches the per-option counts.
-        let mut tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-        let total: i64 = sqlx::query_scalar(sql::TOTAL_VOTES).bind(poll.0).fetch_one(&mut *tx).await?;
-        let rows: Vec<(i64, i64)> = sqlx::query_as(sql::COUNTS).bind(poll.0).fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        let counts = Arc::new(counts_from_rows(total, rows));
-        // Keep the read that started last: a slow read that began before a commit must not
-        // replace a newer one. Each vote re-reads after its own commit, so once votes settle
-        // the cache holds every vote this process committed.
-        let mut cache = self.counts.write().expect("counts lock");
-        if cache.get(&poll).is_none_or(|(cached, _)| *cached < started) {
-            cache.insert(poll, (started, counts.clone()));
-        }
-        Ok(counts)
+        let mut loaded = self.counts.load(&self.pool, &[poll]).await?;
+        loaded.pop().ok_or(StoreError::WriterGone)
     }
 }
 
@@ -88,16 +74,17 @@ impl Store for PostgresStore {
     }
 
     async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
-        if let Some((at, counts)) = self.counts.read().expect("counts lock").get(&poll) {
-            if at.elapsed() < COUNTS_TTL {
-                return Ok(counts.clone());
-            }
+        match self.counts.recent(poll) {
+            Some(counts) => Ok(counts),
+            None => self.load_counts(poll).await,
         }
-        self.load_counts(poll).await
     }
 
     async fn counts_after_vote(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
-        self.load_counts(poll).await
+        match self.counts.after_own_votes(poll) {
+            Some(counts) => Ok(counts),
+            None => self.load_counts(poll).await,
+        }
     }
 
     async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError> {
@@ -106,19 +93,7 @@ impl Store for PostgresStore {
     }
 
     async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // On a repeat, ON CONFLICT waits for the winning row's commit, so it can be read back.
-        let outcome = super::insert_vote_rows!(&mut *tx, &vote);
-        if !matches!(outcome, VoteOutcome::AlreadyVoted(_)) {
-            // Delivered to every listening instance when (and only if) the vote commits.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(VOTES_CHANNEL)
-                .bind(vote.poll.0.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(outcome)
+        self.votes.record(vote).await
     }
 
     async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
@@ -142,8 +117,9 @@ impl Store for PostgresStore {
 
 /// Forwards the votes every instance announces into `feed`, for as long as the process runs.
 /// A lost connection is re-established (sqlx's listener reconnects); the gap is reported as
-/// `None`, since notices sent meanwhile are gone.
-async fn listen_for_votes(pool: PgPool, feed: broadcast::Sender<Option<PollId>>) {
+/// `None`, since notices sent meanwhile are gone. Each notice also marks `counts` of its poll
+/// as outdated, so the live results it wakes read the tallies again.
+async fn listen_for_votes(pool: PgPool, feed: broadcast::Sender<Option<PollId>>, counts: Arc<CountsCache>) {
     loop {
         let mut listener = match PgListener::connect_with(&pool).await {
             Ok(listener) => listener,
@@ -158,15 +134,18 @@ async fn listen_for_votes(pool: PgPool, feed: broadcast::Sender<Option<PollId>>)
             tokio::time::sleep(Duration::from_secs(2)).await;
             continue;
         }
+        counts.forget();
         let _ = feed.send(None);
         loop {
             match listener.try_recv().await {
                 Ok(Some(notice)) => {
                     if let Ok(id) = notice.payload().parse() {
+                        counts.changed([PollId(id)]);
                         let _ = feed.send(Some(PollId(id)));
                     }
                 }
                 Ok(None) => {
+                    counts.forget();
                     let _ = feed.send(None);
                 }
                 Err(e) => {

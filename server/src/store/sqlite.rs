@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, Executor};
+use sqlx::{Connection, Executor, QueryBuilder, Sqlite};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
@@ -150,40 +150,28 @@ async fn load_counts(db: &mut SqliteConnection, poll: PollId, tallies: &Tallies)
     Ok(counts)
 }
 
-/// One transaction for the whole group; a savepoint per vote so one failing vote leaves
-/// no partial rows and does not sink the others. Replies go out only after COMMIT.
+/// One transaction for the whole group. If it fails (a vote the database refuses), each vote
+/// is committed alone, so one bad vote sinks no other; cheaper than a savepoint per vote,
+/// which costs two more statements for every vote to guard against what almost never happens.
+/// Replies go out only after COMMIT.
 async fn commit_group(
     db: &mut SqliteConnection,
     votes: Vec<(NewVote, oneshot::Sender<Result<VoteOutcome, StoreError>>)>,
     tallies: &Tallies,
 ) {
-    if let Err(e) = db.execute("BEGIN IMMEDIATE").await {
-        let message = e.to_string();
-        for (_, reply) in votes {
-            let _ = reply.send(Err(StoreError::GroupFailed(message.clone())));
-        }
-        return;
-    }
-    let mut outcomes = Vec::with_capacity(votes.len());
-    for (vote, _) in &votes {
-        let outcome = match insert_vote(db, vote).await {
-            Ok(outcome) => db.execute("RELEASE vote").await.map(|_| outcome).map_err(StoreError::from),
-            Err(e) => {
-                let _ = db.execute("ROLLBACK TO vote").await;
-                let _ = db.execute("RELEASE vote").await;
-                Err(e)
+    let all: Vec<&NewVote> = votes.iter().map(|(vote, _)| vote).collect();
+    let outcomes: Vec<Result<VoteOutcome, StoreError>> = match write_group(db, &all).await {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(e) if all.len() == 1 => vec![Err(e)],
+        Err(e) => {
+            tracing::warn!(error = %e, votes = all.len(), "vote group failed; committing its votes one by one");
+            let mut outcomes = Vec::with_capacity(all.len());
+            for vote in &all {
+                outcomes.push(write_group(db, &[vote]).await.and_then(|mut o| o.pop().ok_or(StoreError::WriterGone)));
             }
-        };
-        outcomes.push(outcome);
-    }
-    if let Err(e) = db.execute("COMMIT").await {
-        let _ = db.execute("ROLLBACK").await;
-        tracing::error!(error = %e, votes = votes.len(), "vote group failed to commit");
-        for (_, reply) in votes {
-            let _ = reply.send(Err(StoreError::GroupFailed(e.to_string())));
+            outcomes
         }
-        return;
-    }
+    };
     {
         let mut tallies = tallies.write().expect("tallies lock");
         for ((vote, _), outcome) in votes.iter().zip(&outcomes) {
@@ -200,7 +188,70 @@ async fn commit_group(
     }
 }
 
+/// Writes `votes` in one transaction and commits it; on error nothing of them is stored.
+async fn write_group(db: &mut SqliteConnection, votes: &[&NewVote]) -> Result<Vec<VoteOutcome>, StoreError> {
+    db.execute("BEGIN IMMEDIATE").await?;
+    match write_votes(db, votes).await {
+        Ok(outcomes) => match db.execute("COMMIT").await {
+            Ok(_) => Ok(outcomes),
+            Err(e) => {
+                let _ = db.execute("ROLLBACK").await;
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = db.execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// Rows per multi-row INSERT: at most 500 parameters a statement, well inside SQLite's limit.
+const ROWS_PER_INSERT: usize = 100;
+
+/// The group's votes in a few multi-row statements (each statement is a round trip to the
+/// connection's thread: one per vote would cost more than the writing itself), then the
+/// repeats one by one.
+async fn write_votes(db: &mut SqliteConnection, votes: &[&NewVote]) -> Result<Vec<VoteOutcome>, StoreError> {
+    let mut inserted: Vec<(i64, i64, String)> = Vec::with_capacity(votes.len());
+    for chunk in super::group::first_of_each(votes).chunks(ROWS_PER_INSERT) {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO votes (poll_id, voter_id, source, created_at, subscriber) ");
+        insert.push_values(chunk, |mut row, vote| {
+            row.push_bind(vote.poll.0)
+                .push_bind(vote.voter.as_str())
+                .push_bind(vote.source.name())
+                .push_bind(vote.at)
+                .push_bind(vote.subscriber.as_deref());
+        });
+        // No conflict target: a repeat of the voter or of the email subscriber both do nothing.
+        insert.push(" ON CONFLICT DO NOTHING RETURNING id, poll_id, voter_id");
+        inserted.extend(insert.build_query_as::<(i64, i64, String)>().persistent(false).fetch_all(&mut *db).await?);
+    }
+    let super::group::Inserted { mut outcomes, choices, comments } = super::group::rows_of(votes, &inserted);
+    for chunk in choices.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO vote_choices (vote_id, poll_id, option_id) ");
+        insert.push_values(chunk, |mut row, (vote, poll, option)| {
+            row.push_bind(*vote).push_bind(*poll).push_bind(*option);
+        });
+        insert.build().persistent(false).execute(&mut *db).await?;
+    }
+    for chunk in comments.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO comments (vote_id, poll_id, body, created_at) ");
+        insert.push_values(chunk, |mut row, (vote, poll, body, at)| {
+            row.push_bind(*vote).push_bind(*poll).push_bind(*body).push_bind(*at);
+        });
+        insert.build().persistent(false).execute(&mut *db).await?;
+    }
+    // Repeats: a change of vote, or the earlier vote read back (rare).
+    for (vote, outcome) in votes.iter().zip(outcomes.iter_mut()) {
+        if outcome.is_none() {
+            *outcome = Some(insert_vote(db, vote).await?);
+        }
+    }
+    Ok(outcomes.into_iter().map(|o| o.expect("every vote has an outcome")).collect())
+}
+
 async fn insert_vote(db: &mut SqliteConnection, vote: &NewVote) -> Result<VoteOutcome, StoreError> {
-    db.execute("SAVEPOINT vote").await?;
     Ok(super::insert_vote_rows!(db, vote))
 }
