@@ -28,10 +28,12 @@ build:
 	cargo leptos build --release --split
 	gzip -9 -k -f target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
 
-## Durable votes/s on SQLite vs static req/s of the same binary, and their ratio; then the
+## One table, both engines, each figure beside a reference measured in the same run (a bare
+## axum server, pgbench on a durable cluster): votes/s, static files, results, pages, the vote
+## path over a poll's life, live results, the reader's bundle. Then sign-in memory, and the
 ## summariser: each stage on a 10,000-comment poll, and the local model's tokens/s.
 bench: build
-	.ci/bench
+	POLLTELLIGENCE_PG_DURABLE=1 .ci/with-postgres .ci/bench.py
 	.ci/bench_signins.py
 	$(BIN) summaries bench
 

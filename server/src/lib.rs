@@ -100,7 +100,7 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
-        let state = AppState {
+        let state = AppState::new(http::Shared {
             leptos,
             polls,
             auth,
@@ -117,7 +117,8 @@ impl Application {
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             store: store.clone(),
             summaries: summaries.clone(),
-        };
+            pages: Default::default(),
+        });
         let limits = net::Limits {
             connections: config.max_connections.saturating_add(config.max_listeners),
             request_timeout: std::time::Duration::from_secs(config.request_timeout_s),

@@ -46,6 +46,13 @@ enum Command {
     /// Judge and time the comment summariser.
     #[command(subcommand)]
     Summaries(SummariesCommand),
+    /// A bare axum server answering "hello" on every path: the reference `make bench`
+    /// measures this build's routes against, built with the same compiler and settings.
+    #[command(hide = true)]
+    BenchHello {
+        #[arg(long, default_value = "127.0.0.1:3198")]
+        addr: std::net::SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -142,6 +149,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         None => serve(cli.serve).await,
         Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::BenchHello { addr }) => bench_hello(addr).await,
         Some(Command::Migrate { database_url }) => {
             server::store::connect(&database_url).await.map(|_| ()).map_err(|e| e.to_string())
         }
@@ -292,4 +300,15 @@ fn init_logging() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     tracing_subscriber::registry().with(tracing_subscriber::fmt::layer()).with(filter).init();
+}
+
+async fn bench_hello(addr: std::net::SocketAddr) -> Result<(), String> {
+    use axum::serve::ListenerExt;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // TCP_NODELAY, as on the real server, so the two differ only in what they do per request.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let hello = axum::Router::new().fallback(|| async { "hello" });
+    axum::serve(listener, hello).await.map_err(|e| e.to_string())
 }

@@ -3,11 +3,13 @@
 //! metrics. Handlers parse, call a service (`Polls`, `Auth`, `Authoring`), and render.
 
 mod api;
+mod assets;
 mod delivery;
 pub mod editor;
 pub(crate) mod errors;
 mod form;
 pub mod openapi;
+pub mod page_cache;
 pub mod protect;
 pub mod voter;
 
@@ -24,8 +26,8 @@ use axum::Router;
 use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{file_and_error_handler, generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::sync::{Arc, LazyLock};
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,8 +36,27 @@ use voter::VoterKey;
 /// Largest request body accepted anywhere (votes are tiny).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// What every handler and layer shares, behind one `Arc`: axum clones the state for every
+/// layer of every request, and a clone of the fields themselves (the Leptos options' strings
+/// among them) cost more than the static-file handler's own work.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub leptos: LeptosOptions,
     pub polls: Arc<Polls>,
     pub auth: Arc<Auth>,
@@ -55,6 +76,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<crate::config::TrustedProxies>,
     pub store: Arc<dyn crate::store::Store>,
     pub summaries: Arc<crate::summaries::Summaries>,
+    /// Reader pages rendered for readers who have not voted (`page_cache`).
+    pub pages: Arc<page_cache::PageCache>,
 }
 
 impl AppState {
@@ -140,29 +163,28 @@ pub fn router(state: AppState) -> Router {
         .route("/polls/{slug}/vote", post(form::vote).get(|path| form::back_to("/polls/", path)))
         .merge(delivery::reader_routes())
         .nest("/api/v1", api::fallbacks(api_v1).layer(middleware::from_fn(protect::json_only)))
+        .route_layer(middleware::from_fn_with_state(state.clone(), page_cache::serve))
         .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify));
 
-    let static_files = Router::new().nest_service(
-        "/pkg",
-        tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("public, max-age=300"),
-            ))
-            // `make build` writes .gz beside each file; serving those saves gzipping the WASM per request.
-            .service(ServeDir::new(pkg_dir).precompressed_gzip()),
-    );
-
-    Router::new()
+    let pages = Router::new()
         .merge(reader_routes)
         .merge(editor::routes())
-        .merge(static_files)
         .merge(delivery::public_routes())
         .merge(documented)
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CompressionLayer::new())
+        // Small bodies (a poll's results JSON) go as they are: starting a gzip stream costs
+        // more time than the few hundred bytes it would save. Pages (streamed, no length) and
+        // larger answers are compressed; images and live-results streams never are.
+        .layer(
+            CompressionLayer::new().compress_when(
+                SizeAbove::new(1024)
+                    .and(NotForContentType::GRPC)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE),
+            ),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             header::HeaderValue::from_static("nosniff"),
@@ -176,7 +198,20 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), protect::security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), protect::client_address))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
-        .with_state(state)
+        .with_state(state);
+    // The bundle stays outside the page middleware: files need none of it (no cookie, no CSP:
+    // a policy governs documents, not the scripts they load), and it is the hottest route.
+    let bundle = assets::Assets::load(&pkg_dir).unwrap_or_else(|e| {
+        tracing::error!(error = %e, dir = %pkg_dir.display(), "cannot read the browser bundle; /pkg will answer 404");
+        assets::Assets::default()
+    });
+    bundle
+        .router()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        ))
+        .merge(pages)
 }
 
 /// 200 once the database answers.

@@ -59,6 +59,10 @@ pub fn new_voter_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The request came without a valid voter cookie: a new reader, who has voted on nothing.
+#[derive(Clone, Copy)]
+pub struct FreshVoter;
+
 pub async fn identify(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -73,6 +77,9 @@ pub async fn identify(
     // third-party cookie (one voter per host site); elsewhere the first-party `Lax` one.
     let embedded = secure && request.uri().path().starts_with("/embed/");
     request.extensions_mut().insert(Reader { voter: voter.clone(), ip: peer.ip(), subscriber: None });
+    if fresh {
+        request.extensions_mut().insert(FreshVoter);
+    }
     let mut response = next.run(request).await;
     if fresh {
         let attributes = match (embedded, secure) {

@@ -46,6 +46,8 @@ pub struct Polls {
     metrics: Arc<Metrics>,
     by_slug: RwLock<HashMap<Slug, (Instant, Arc<Poll>)>>,
     live: live::LiveHub,
+    /// Counts editors' changes made here, so renders made before one are not reused.
+    edits: std::sync::atomic::AtomicU64,
 }
 
 fn internal(e: StoreError) -> AppError {
@@ -60,7 +62,15 @@ fn internal(e: StoreError) -> AppError {
 
 impl Polls {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limiter: RateLimiter, metrics: Arc<Metrics>) -> Self {
-        Polls { store, clock, limiter, metrics, by_slug: RwLock::default(), live: live::LiveHub::default() }
+        Polls {
+            store,
+            clock,
+            limiter,
+            metrics,
+            by_slug: RwLock::default(),
+            live: live::LiveHub::default(),
+            edits: Default::default(),
+        }
     }
 
     /// Follows votes committed by other instances (PostgreSQL), so live listeners here see
@@ -81,6 +91,18 @@ impl Polls {
         });
     }
 
+    /// An editor changed something readers may see (the editor guard calls this after every
+    /// successful write).
+    pub fn note_edit(&self) {
+        self.edits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many editors' changes this instance has made: a page rendered before the count
+    /// moved may show a poll as it was.
+    pub fn edits(&self) -> u64 {
+        self.edits.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The published poll at `slug` (cached for a moment).
     pub async fn find(&self, slug: &str) -> Result<Arc<Poll>, AppError> {
         let slug = Slug::parse(slug).map_err(|_| AppError::PollNotFound)?;
@@ -97,6 +119,7 @@ impl Polls {
 
     /// Drops a cached poll after an editor changed it, so this instance shows the change at once.
     pub fn forget(&self, slug: &Slug) {
+        self.note_edit();
         self.by_slug.write().expect("poll cache lock").remove(slug);
     }
 
@@ -120,7 +143,7 @@ impl Polls {
     async fn live_results(&self, slug: &str, fresh: bool) -> Result<ResultsView, AppError> {
         if fresh {
             if let Ok(slug) = Slug::parse(slug) {
-                self.forget(&slug);
+                self.by_slug.write().expect("poll cache lock").remove(&slug);
             }
         }
         let poll = self.find(slug).await?;

@@ -59,6 +59,8 @@ pub struct Options {
     pub idle_timeout_s: Option<u64>,
     /// `/metrics` without a token (not served); test servers have `TEST_METRICS_TOKEN`.
     pub no_metrics_token: bool,
+    /// Files of the browser bundle (`site/pkg/<name>`); test servers have none by default.
+    pub bundle: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// The metrics token test servers are started with (`TestApp::metrics`).
@@ -124,6 +126,11 @@ pub async fn spawn_app_on(database_url: String) -> TestApp {
 }
 
 async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -> TestApp {
+    for (name, bytes) in &options.bundle {
+        let path = dir.path().join("site/pkg").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
     let config = Config {
         database_url: database_url.clone(),
         site_addr: "127.0.0.1:0".parse().unwrap(),

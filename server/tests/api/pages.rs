@@ -9,6 +9,8 @@ on_both_stores!(
     a_form_vote_without_javascript_lands_on_the_results,
     form_errors_are_html_pages,
     markup_in_questions_renders_as_text,
+    the_bundle_comes_from_memory_precompressed_with_etags,
+    a_shared_render_never_reaches_a_reader_who_voted,
 );
 
 async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
@@ -126,4 +128,99 @@ async fn markup_in_questions_renders_as_text(backend: Backend) {
     assert!(html.contains("&lt;script&gt;alert"), "the question is shown as text");
     assert_eq!(html.matches("</title>").count(), 1, "the question cannot end the <title> early");
     assert!(!html.contains("<b>bold</b>"));
+}
+
+/// The browser bundle, read at start: the gzip beside a file goes to browsers that accept
+/// it, the plain file to others; an ETag turns a repeat into a 304 with no body.
+async fn the_bundle_comes_from_memory_precompressed_with_etags(backend: Backend) {
+    let script = b"console.log('polltelligence');".to_vec();
+    let gzipped = b"\x1f\x8bnot really gzip, but what make build wrote".to_vec();
+    let options = Options {
+        bundle: vec![
+            ("app.js", script.clone()),
+            ("app.js.gz", gzipped.clone()),
+            ("chunks/one.wasm", b"\0asm".to_vec()),
+        ],
+        ..Options::default()
+    };
+    let app = spawn_app_with(backend, options).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = client.get(app.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+
+    let zipped = get("/pkg/app.js", &[("accept-encoding", "gzip, br")]).await.unwrap();
+    assert_eq!(zipped.status(), StatusCode::OK);
+    let header = |r: &reqwest::Response, name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(header(&zipped, "content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(header(&zipped, "content-type").as_deref(), Some("text/javascript; charset=utf-8"));
+    assert_eq!(header(&zipped, "vary").as_deref(), Some("accept-encoding"));
+    assert_eq!(header(&zipped, "x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header(&zipped, "cache-control").as_deref(), Some("public, max-age=300"));
+    let zipped_tag = header(&zipped, "etag").expect("an ETag");
+    assert_eq!(zipped.bytes().await.unwrap().as_ref(), gzipped.as_slice());
+
+    let plain = get("/pkg/app.js", &[("accept-encoding", "gzip;q=0, br")]).await.unwrap();
+    assert_eq!(header(&plain, "content-encoding"), None);
+    let plain_tag = header(&plain, "etag").expect("an ETag");
+    assert_ne!(plain_tag, zipped_tag, "each representation has its own tag");
+    assert_eq!(plain.bytes().await.unwrap().as_ref(), script.as_slice());
+
+    let again = get("/pkg/app.js", &[("accept-encoding", "gzip"), ("if-none-match", &zipped_tag)]).await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header(&again, "etag"), Some(zipped_tag.clone()));
+    assert!(again.bytes().await.unwrap().is_empty());
+    let changed = get("/pkg/app.js", &[("if-none-match", "\"something-else\"")]).await.unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+
+    let nested = get("/pkg/chunks/one.wasm", &[]).await.unwrap();
+    assert_eq!(header(&nested, "content-type").as_deref(), Some("application/wasm"));
+    for missing in ["/pkg/app.js.gz", "/pkg/nothing.js", "/pkg/../Cargo.toml"] {
+        assert_eq!(get(missing, &[]).await.unwrap().status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+/// Poll pages are rendered once per second for readers who have not voted (`page_cache`):
+/// each response still carries its own CSP nonce, and a reader who voted always gets their
+/// own page, right after their vote and while others are being served the shared one.
+async fn a_shared_render_never_reaches_a_reader_who_voted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_poll(open_poll("shared-page")).await;
+    let nonce_of = |response: &reqwest::Response| {
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let nonce = csp.split("'nonce-").nth(1).expect("a nonce").split('\'').next().unwrap().to_owned();
+        nonce
+    };
+    let mut nonces = std::collections::HashSet::new();
+    let mut first_body = None;
+    for _ in 0..3 {
+        // New visitors: no cookie, so the page cannot know them.
+        let response = reqwest::Client::new().get(app.url("/polls/shared-page")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let nonce = nonce_of(&response);
+        let body = response.text().await.unwrap();
+        assert!(body.contains(&format!("nonce=\"{nonce}\"")), "the page's scripts carry its own response's nonce");
+        assert!(!body.contains("You voted"));
+        let without_nonce = body.replace(&nonce, "NONCE");
+        assert_eq!(first_body.get_or_insert(without_nonce.clone()), &without_nonce, "one render, shared");
+        nonces.insert(nonce);
+    }
+    assert_eq!(nonces.len(), 3, "a fresh nonce per response");
+
+    let reader = voter();
+    let (status, _) = vote(&reader, &app, "shared-page", choices(&["no"])).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, mine) = page(&reader, &app, "/polls/shared-page").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(mine.contains("You voted: No."), "their own page at once, not the shared render");
+    // Someone with a cookie who has not voted on this poll fits the shared page.
+    let other = voter();
+    page(&other, &app, "/").await;
+    let (_, theirs) = page(&other, &app, "/polls/shared-page").await;
+    assert!(!theirs.contains("You voted"));
+    assert!(theirs.contains("action=\"/polls/shared-page/vote\""), "the ballot, for a reader who has not voted");
 }

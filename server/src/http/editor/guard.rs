@@ -131,6 +131,10 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
     request.extensions_mut().insert(identity);
     let mut response = next.run(request).await;
+    if !safe && !response.status().is_client_error() && !response.status().is_server_error() {
+        // Whatever an editor changed (a poll, an approved summary) may show on reader pages.
+        state.polls.note_edit();
+    }
     let headers = response.headers_mut();
     // Editor pages hold unpublished polls and tokens: never cached, never framed.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
