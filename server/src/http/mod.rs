@@ -141,6 +141,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(healthz))
         .routes(routes!(metrics))
         .split_for_parts();
+    let (images, images_doc) = delivery::image_routes().split_for_parts();
+    let mut documented_doc = documented_doc;
+    documented_doc.merge(images_doc);
     api::DOCUMENT.get_or_init(|| openapi::document(api_doc, documented_doc));
 
     let reader_routes = Router::new()
@@ -198,15 +201,17 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), protect::security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), protect::client_address))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))
-        .with_state(state);
-    // The bundle stays outside the page middleware: files need none of it (no cookie, no CSP:
-    // a policy governs documents, not the scripts they load), and it is the hottest route.
+        .with_state(state.clone());
+    // The bundle and the results images stay outside the page middleware: they need none of
+    // it (no cookie, no CSP: a policy governs documents, not the files they load), and they
+    // are the hottest routes.
     let bundle = assets::Assets::load(&pkg_dir).unwrap_or_else(|e| {
         tracing::error!(error = %e, dir = %pkg_dir.display(), "cannot read the browser bundle; /pkg will answer 404");
         assets::Assets::default()
     });
     bundle
         .router()
+        .merge(images.method_not_allowed_fallback(errors::method_not_allowed).with_state(state))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             header::HeaderValue::from_static("nosniff"),

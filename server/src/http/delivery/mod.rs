@@ -31,9 +31,15 @@ pub fn public_routes() -> Router<AppState> {
     Router::new().route("/embed.js", get(embed::host_script)).route("/embed/widget.js", get(embed::widget_script))
 }
 
-/// oEmbed and the results images: the same for everyone, and part of the documented contract.
+/// oEmbed: the same for everyone, and part of the documented contract.
 pub fn documented_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(embed::oembed)).routes(routes!(images::svg)).routes(routes!(images::png))
+    OpenApiRouter::new().routes(routes!(embed::oembed))
+}
+
+/// The results images (documented too): served outside the page middleware, like the bundle,
+/// since mail proxies fetch them by the thousand and they need none of it.
+pub fn image_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(images::svg)).routes(routes!(images::png))
 }
 
 /// `/api/v1/polls/{slug}/events`, nested with the rest of the public API.
