@@ -119,7 +119,6 @@ impl Polls {
 
     /// Drops a cached poll after an editor changed it, so this instance shows the change at once.
     pub fn forget(&self, slug: &Slug) {
-        self.note_edit();
         self.by_slug.write().expect("poll cache lock").remove(slug);
     }
 
@@ -143,7 +142,7 @@ impl Polls {
     async fn live_results(&self, slug: &str, fresh: bool) -> Result<ResultsView, AppError> {
         if fresh {
             if let Ok(slug) = Slug::parse(slug) {
-                self.by_slug.write().expect("poll cache lock").remove(&slug);
+                self.forget(&slug);
             }
         }
         let poll = self.find(slug).await?;
