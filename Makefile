@@ -22,10 +22,18 @@ test:
 crashtest: build
 	.ci/with-postgres .ci/crashtest.py --engine both --kills 200
 
-## Release build: server binary plus the wasm-opt'ed browser bundle.
+## Release build: server binary plus the browser bundles: the full one (the simulator's and the
+## editor's lazy islands split into chunks) and `reader`, only the islands of readers' pages.
 build:
 	.ci/setup build
 	cargo leptos build --release --split
+	cargo build --locked -p app --lib --target wasm32-unknown-unknown --profile wasm-release \
+		--no-default-features --features hydrate,reader-bundle --target-dir target/front-reader
+	wasm-bindgen --target web --no-typescript --out-dir target/site/pkg --out-name reader \
+		target/front-reader/wasm32-unknown-unknown/wasm-release/app.wasm
+	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+		--enable-mutable-globals --enable-reference-types target/site/pkg/reader_bg.wasm -o target/site/pkg/reader.wasm
+	rm target/site/pkg/reader_bg.wasm
 	gzip -9 -k -f target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
 
 ## One table, both engines, each figure beside a reference measured in the same run (a bare

@@ -159,7 +159,7 @@ def browser_rows():
     """The reader page's bundle and the simulator's recompute time, as the browser test prints them."""
     if os.environ.get("BENCH_BROWSER", "1") == "0" or not os.path.exists("/usr/bin/chromium"):
         return None
-    out = subprocess.run(["npx", "playwright", "test", "tests/simulator.spec.ts", "--grep", "120-month|reader pages do not"],
+    out = subprocess.run(["npx", "playwright", "test", "tests/simulator.spec.ts", "--grep", "120-month|bytes per page type"],
                          cwd=os.path.join(ROOT, "end2end"), capture_output=True, text=True)
     bundle = re.search(r"a reader page loads ([\d.]+) KB \(gzip\).*?/simulator loads ([\d.]+) KB", out.stdout)
     recompute = re.search(r"120-month scenario = ([\d.]+) ms", out.stdout)

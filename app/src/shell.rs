@@ -1,16 +1,28 @@
-use crate::pages::editor::{
-    AuditRoute, DashboardRoute, EditPollRoute, EditorHomeRoute, LoginPage, NewPollRoute, TokensRoute,
-};
-use crate::pages::{ArchivePage, HomePage, NotFound, PollPage, SimulatorRoute};
+use crate::components::Hydrated;
+use crate::pages::editor::{AuditPage, DashboardPage, EditPollPage, EditorHome, LoginPage, NewPollPage, TokensPage};
+use crate::pages::{ArchivePage, HomePage, NotFound, PollPage, SimulatorPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path, Lazy, SsrMode,
+    path, SsrMode,
 };
 
+/// The bundle a page loads: the simulator and the editor's pages need the full one (their
+/// islands are lazy chunks of it); every reader's page gets `reader`, which holds only the
+/// islands readers meet (voting, live results), so a phone downloads a fraction of it.
+pub fn bundle_for(path: &str) -> Option<&'static str> {
+    let full = ["/simulator", "/editor"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    (!full).then_some("reader")
+}
+
 /// The HTML document around the app, rendered on the server only.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(mut options: LeptosOptions) -> impl IntoView {
+    if let Some(parts) = use_context::<axum::http::request::Parts>() {
+        if let Some(name) = bundle_for(parts.uri.path()) {
+            options.output_name = name.into();
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -19,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -41,12 +53,6 @@ fn title_text(page: String) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Runs once hydration is done: lets browser tests (and curious readers) tell when the page is interactive.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
     view! {
         <Stylesheet id="polltelligence" href="/pkg/polltelligence.css"/>
         <Title formatter=title_text/>
@@ -65,19 +71,35 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/polls/:slug") view=PollPage ssr=SsrMode::Async/>
                     <Route path=path!("/archive") view=ArchivePage ssr=SsrMode::Async/>
-                    <Route path=path!("/simulator") view={Lazy::<SimulatorRoute>::new()}/>
-                    <Route path=path!("/editor") view={Lazy::<EditorHomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/simulator") view=SimulatorPage/>
+                    <Route path=path!("/editor") view=EditorHome ssr=SsrMode::Async/>
                     <Route path=path!("/editor/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/polls/new") view={Lazy::<NewPollRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/polls/:id") view={Lazy::<DashboardRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/polls/:id/edit") view={Lazy::<EditPollRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/editor/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/new") view=NewPollPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/:id") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/polls/:id/edit") view=EditPollPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/editor/tokens") view=TokensPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">
                 <p>"Polls from the AI Collision newsletter. One vote per reader; results update as votes come in."</p>
             </footer>
         </Router>
+        <Hydrated/>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bundle_for;
+
+    #[test]
+    fn readers_pages_load_the_reader_bundle_and_the_rest_the_full_one() {
+        for reader in ["/", "/polls/ai-jobs", "/archive", "/no-such-page", "/simulatorx", "/editorial"] {
+            assert_eq!(bundle_for(reader), Some("reader"), "{reader}");
+        }
+        for full in ["/simulator", "/editor", "/editor/login", "/editor/polls/3/edit"] {
+            assert_eq!(bundle_for(full), None, "{full}");
+        }
     }
 }

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { EDITOR } from './fixtures';
 
 async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated]')).toHaveCount(1);
@@ -119,11 +120,11 @@ test('recomputing a 120-month scenario takes under 1 ms in the browser', async (
   expect(median).toBeLessThan(1);
 });
 
-/** The compressed bytes of every bundle file a fresh page load fetches. */
+/** The compressed bytes of the JavaScript and WebAssembly a page load uses. */
 async function bundleOf(page: Page, path: string) {
   const files: { url: string; bytes: number }[] = [];
   page.on('response', (r) => {
-    if (r.url().includes('/pkg/')) files.push({ url: r.url(), bytes: Number(r.headers()['content-length'] ?? 0) });
+    if (/\/pkg\/.*\.(js|wasm)$/.test(new URL(r.url()).pathname)) files.push({ url: r.url(), bytes: Number(r.headers()['content-length'] ?? 0) });
   });
   await page.goto(path);
   await hydrated(page);
@@ -131,16 +132,34 @@ async function bundleOf(page: Page, path: string) {
   return files;
 }
 
-test('reader pages do not download the simulator; the simulator page reports what it loads', async ({ browser }) => {
+test('each page type downloads only its own islands; the bytes per page type', async ({ browser }) => {
   // A fresh context each, so nothing comes from the browser's cache.
-  const home = await bundleOf(await (await browser.newContext()).newPage(), '/');
-  const simulator = await bundleOf(await (await browser.newContext()).newPage(), '/simulator');
-  expect(home.some((f) => f.url.includes('simulator_route')), 'the home page loads no simulator code').toBe(false);
-  expect(home.some((f) => f.url.includes('editor')), 'nor editor code').toBe(false);
-  expect(simulator.some((f) => f.url.includes('simulator_route'))).toBe(true);
-  expect([...home, ...simulator].every((f) => f.bytes > 0), 'served compressed, with a length').toBe(true);
+  const fresh = async () => (await browser.newContext()).newPage();
+  const home = await bundleOf(await fresh(), '/');
+  const poll = await bundleOf(await fresh(), '/polls/e2e-with-js');
+  const archive = await bundleOf(await fresh(), '/archive');
+  const simulator = await bundleOf(await fresh(), '/simulator');
+  // Readers' pages hydrate their islands from the main module alone: no lazy chunk at all.
+  for (const files of [home, poll, archive]) {
+    expect(files.some((f) => f.url.includes('split_')), 'a reader page loads no editor or simulator code').toBe(false);
+  }
+  expect(simulator.some((f) => f.url.includes('simulator_loader'))).toBe(true);
+  // An editor's page (signing in first, so these may come from the cache; sizes are as sent).
+  const editor = await fresh();
+  await editor.goto('/editor/login');
+  await editor.getByLabel('Email').fill(EDITOR.email);
+  await editor.getByLabel('Password').fill(EDITOR.password);
+  await editor.getByRole('button', { name: 'Sign in' }).click();
+  await expect(editor).toHaveURL(/\/editor$/);
+  await hydrated(editor);
+  const author = await bundleOf(editor, '/editor/polls/new');
+  expect(author.some((f) => f.url.includes('poll_editor_loader'))).toBe(true);
+  const all = [home, poll, archive, simulator, author].flat();
+  expect(all.every((f) => f.bytes > 0), 'served compressed, with a length').toBe(true);
   const kb = (list: { bytes: number }[]) => (list.reduce((sum, f) => sum + f.bytes, 0) / 1024).toFixed(1);
   const extra = simulator.filter((f) => !home.some((h) => h.url === f.url));
-  console.log(`bundle: a reader page loads ${kb(home)} KB (gzip) in ${home.length} files; /simulator loads ` +
+  console.log(`bundle: a reader page loads ${kb(poll)} KB (gzip) in ${poll.length} files; /simulator loads ` +
     `${kb(simulator)} KB in ${simulator.length} files, ${kb(extra)} KB of them for the simulator alone`);
+  console.log(`bundle per page type (KB gzip, fresh cache): / ${kb(home)}, /polls/… ${kb(poll)}, ` +
+    `/archive ${kb(archive)}, /simulator ${kb(simulator)}; /editor/polls/new ${kb(author)}`);
 });

@@ -9,12 +9,27 @@ mod summary;
 pub use live::{follow_events, follow_live, LiveResults};
 #[cfg(feature = "hydrate")]
 pub use local_time::browser;
-pub use local_time::{input_time, LocalTime};
+pub use local_time::input_time;
+#[cfg(not(feature = "reader-bundle"))]
+pub use local_time::LocalTime;
 pub use poll_card::PollCard;
-pub use results::{winner_sentence, ResultsBars};
+pub use results::{percent, winner_sentence, ResultsBars};
 pub use summary::{comments, ReaderSummary};
 
 use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+/// Marks the page interactive (`<body data-hydrated>`) for browser tests and curious readers.
+/// Islands hydrate in document order, each awaited (lazy ones once their code is in), so this
+/// last one runs after every island above it.
+#[island]
+pub fn Hydrated() -> impl IntoView {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
+}
 
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()

@@ -4,26 +4,35 @@ use crate::domain::{AppError, OptionKey, PollStatus, PollView, ResultsView, Vote
 use leptos::prelude::*;
 
 /// A poll as a reader meets it: the question, then either the ballot or what they voted
-/// and the results. The ballot is a plain HTML form that works without JavaScript; once
-/// hydrated, it votes in place through the `cast_vote` server function.
+/// and the results. The ballot is a plain HTML form that works without JavaScript; the
+/// `Voting` island makes it vote in place through the `cast_vote` server function.
 #[component]
 pub fn PollCard(page: PollPage, #[prop(optional)] featured: bool) -> impl IntoView {
-    let vote = ServerAction::<CastVote>::new();
-    let poll = page.poll.clone();
-    let heading_id = format!("q-{}", poll.slug);
-    let after_vote = move || vote.value().get().and_then(Result::ok);
+    let heading_id = format!("q-{}", page.poll.slug);
     let labelled_by = heading_id.clone();
-
+    let (question, status) = (page.poll.question.clone(), status_line(&page.poll));
+    // The island's props travel in the page as JSON: only what voting needs.
+    let page = PollPage { origin: String::new(), summary: None, ..page };
     view! {
         <article class="poll-card" aria-labelledby=labelled_by>
             {featured.then(|| view! { <p class="eyebrow">"This week's poll"</p> })}
-            <h1 id=heading_id.clone() class="question">{poll.question.clone()}</h1>
-            <p class="poll-meta">{status_line(&poll)}</p>
-            {move || match after_vote() {
-                Some(receipt) => view! { <Receipt poll=poll.clone() receipt/> }.into_any(),
-                None => view! { <Body page=page.clone() vote heading_id=heading_id.clone()/> }.into_any(),
-            }}
+            <h1 id=heading_id.clone() class="question">{question}</h1>
+            <p class="poll-meta">{status}</p>
+            <Voting page heading_id/>
         </article>
+    }
+}
+
+/// The interactive part of a poll card: the ballot (or the reader's vote) and the live
+/// results, replaced by the receipt once a vote is in.
+#[island]
+fn Voting(page: PollPage, heading_id: String) -> impl IntoView {
+    let vote = ServerAction::<CastVote>::new();
+    let poll = page.poll.clone();
+    let after_vote = move || vote.value().get().and_then(Result::ok);
+    move || match after_vote() {
+        Some(receipt) => view! { <Receipt poll=poll.clone() receipt/> }.into_any(),
+        None => view! { <Body page=page.clone() vote heading_id=heading_id.clone()/> }.into_any(),
     }
 }
 

@@ -14,8 +14,7 @@ use crate::simulator::{
 use crate::simulator::{Chip, MonthPoint};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 
 const PRESETS: [(&str, &str); 3] = [
     ("The article: Grok, Nov 2023", ""),
@@ -32,34 +31,76 @@ fn query_string(inputs: &Inputs) -> String {
     format!("/simulator?{}", encoded.join("&"))
 }
 
-lazy_page!(SimulatorRoute, SimulatorPage);
-
+/// The route: the server reads the scenario from the query and hands it to the island.
 #[component]
-fn SimulatorPage() -> impl IntoView {
+pub fn SimulatorPage() -> impl IntoView {
     let query = use_query_map();
+    let pairs: Vec<(String, String)> =
+        query.with_untracked(|q| q.clone().into_iter().map(|(n, v)| (n.into_owned(), v)).collect());
+    view! {
+        <Title text="What does doubling compute cost?"/>
+        <Simulator pairs/>
+    }
+}
+
+/// The query of the page's address, as name/value pairs (browser only).
+#[cfg(feature = "hydrate")]
+fn location_pairs() -> Vec<(String, String)> {
+    use wasm_bindgen::JsCast;
+    let search = window().location().search().unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else { return Vec::new() };
+    let Ok(Some(entries)) = js_sys::try_iter(&params) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pair = entry.dyn_into::<js_sys::Array>().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+/// Puts `url` in the address bar: a new history entry, or in place of the current one.
+fn show_url(url: &str, commit: bool) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(history) = window().history() {
+        let state = wasm_bindgen::JsValue::NULL;
+        let _ = if commit {
+            history.push_state_with_url(&state, "", Some(url))
+        } else {
+            history.replace_state_with_url(&state, "", Some(url))
+        };
+    }
+    let _ = (url, commit);
+}
+
+/// The whole simulator, one lazy island: the inputs follow the address (Back and Forward
+/// included), and every change recomputes in WebAssembly.
+#[island(lazy)]
+fn Simulator(pairs: Vec<(String, String)>) -> impl IntoView {
+    let query = RwSignal::new(pairs);
+    // Back and Forward walk through earlier scenarios.
+    #[cfg(feature = "hydrate")]
+    {
+        let on_pop = window_event_listener(leptos::ev::popstate, move |_| query.set(location_pairs()));
+        on_cleanup(move || on_pop.remove());
+    }
     // Inputs follow the URL; a bad parameter keeps its default and is flagged.
     let parsed = Memo::new(move |_| {
-        query.with(|q| {
-            let pairs: Vec<(String, String)> = q.clone().into_iter().map(|(n, v)| (n.into_owned(), v)).collect();
-            let (inputs, errors) =
-                Inputs::from_query_lenient(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())), false);
-            (inputs, errors)
-        })
+        query.with(|pairs| Inputs::from_query_lenient(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())), false))
     });
     let inputs = Memo::new(move |_| parsed.with(|(inputs, _)| inputs.clone()));
     // Values typed that the model refused: shown as invalid, while the last good result stays.
     let typed_errors = RwSignal::new(Vec::<InputError>::new());
     let outputs = Memo::new(move |_| inputs.with(simulate));
     let log = RwSignal::new(false);
-    let navigate = use_navigate();
     // `commit` adds a history entry; otherwise the current one is replaced (a slider mid-drag).
     let set = Callback::new(move |(name, raw, commit): (&'static str, String, bool)| {
         let mut next = inputs.get_untracked();
         match next.apply(name, &raw) {
             Ok(()) => {
                 typed_errors.update(|e| e.retain(|e| e.field != name));
-                let options = NavigateOptions { replace: !commit, scroll: false, ..Default::default() };
-                navigate(&query_string(&next), options);
+                show_url(&query_string(&next), commit);
+                query.set(next.to_query().into_iter().map(|(n, v)| (n.to_owned(), v)).collect());
             }
             Err(error) => typed_errors.update(|e| {
                 e.retain(|e| e.field != name);
@@ -74,7 +115,6 @@ fn SimulatorPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="What does doubling compute cost?"/>
         <div class="simulator">
             <h1>"8,000 A100s, doubling every couple of months: what does that cost?"</h1>
             <p class="lede">"“Before long Elon will be spending $1 billion.” Play with the newsletter's claim and check it against real numbers. Everything recomputes in your browser."</p>
@@ -93,6 +133,7 @@ fn SimulatorPage() -> impl IntoView {
             <Receipts/>
         </div>
     }
+    .into_any()
 }
 
 #[component]

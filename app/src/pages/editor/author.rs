@@ -78,7 +78,8 @@ struct Row {
     locked: bool,
 }
 
-#[component]
+/// The form and its preview: one lazy island.
+#[island(lazy)]
 fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) -> impl IntoView {
     let poll_id = poll.as_ref().map(|p| p.id);
     let voted = poll.as_ref().map_or(0, |p| p.total_votes);
@@ -127,9 +128,9 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
     let save = ServerAction::<SavePoll>::new();
     let problem = RwSignal::new(None::<String>);
     Effect::new(move |_| match save.value().get() {
+        // Saved: on to its results (a page load; islands have no client-side router).
         Some(Ok(saved)) => {
-            let navigate = leptos_router::hooks::use_navigate();
-            navigate(&format!("/editor/polls/{}", saved.id), Default::default());
+            let _ = window().location().set_href(&format!("/editor/polls/{}", saved.id));
         }
         Some(Err(error)) => problem.set(Some(error.to_string())),
         None => {}
@@ -303,6 +304,7 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
             <Preview question rows kind max_choices allow_comment/>
         </div>
     }
+    .into_any()
 }
 
 /// A `datetime-local` field: UTC as served, the editor's own zone once hydrated.

@@ -4,27 +4,31 @@
 //! stream; the rest of the page stays put, so focus is never lost.
 
 use super::{editor_page, loading, route_poll_id, Csrf, StageBadge, Times};
-use crate::api::editor::load_dashboard;
+use crate::api::editor::{load_dashboard, load_share, EditorPage};
 use crate::components::{LocalTime, ResultsBars};
-use crate::domain::{AppError, CommentView, Dashboard, EditorIdentity, SourceCount, Stage, TimelinePoint, Transition};
+use crate::domain::{
+    AppError, CommentView, Dashboard, EditorIdentity, ShareKit, SourceCount, Stage, TimelinePoint, Transition,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let id = route_poll_id();
+    // The share kit is loaded here, on the server, and handed to the island with the rest.
     let dashboard = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => load_dashboard(id).await,
-            None => Err(AppError::PollNotFound),
-        }
+        let Some(id) = id else { return Err(AppError::PollNotFound) };
+        let dashboard = load_dashboard(id).await?;
+        Ok((dashboard, load_share(id).await))
     });
     view! {
-        <Title text="Results · Editor"/>
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
-                editor_page(dashboard.await, |me, dashboard| view! { <DashboardView me dashboard/> }.into_any())
+                let loaded = dashboard.await.map(|(EditorPage { me, data }, kit)| EditorPage { me, data: (data, kit) });
+                editor_page(loaded, |me, (dashboard, kit)| view! {
+                    <Title text=format!("{} · Results", dashboard.poll.poll.question)/>
+                    <DashboardView me dashboard kit/>
+                }.into_any())
             })}
         </Suspense>
     }
@@ -47,8 +51,10 @@ fn keep_live(id: i64, live: RwSignal<Dashboard>) {
     });
 }
 
-#[component]
-fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
+/// The whole dashboard is one lazy island: its figures, summary progress and copy buttons
+/// are live, and they share the poll's stream.
+#[island(lazy)]
+fn DashboardView(me: EditorIdentity, dashboard: Dashboard, kit: Result<ShareKit, AppError>) -> impl IntoView {
     let live = RwSignal::new(dashboard.clone());
     keep_live(dashboard.poll.id, live);
     let Dashboard { poll, comments, summary, summary_backends, summarise_on_close, .. } = dashboard;
@@ -59,7 +65,6 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
     let actions = Transition::ALL.into_iter().filter(|t| t.applies_to(poll.stage)).collect::<Vec<_>>();
     let export = |file: &str| format!("/editor/polls/{id}/export/{file}");
     let head = view! {
-        <Title text=format!("{} · Results", view_.question)/>
         <div class="page-head">
             <h1>{view_.question.clone()}</h1>
             <StageBadge stage=poll.stage/>
@@ -80,7 +85,7 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
                     <button type="submit" class=if t == Transition::CloseNow { "danger" } else { "primary" }>{t.label()}</button>
                 </form>
             }).collect_view()}
-            {editable.then(|| view! { <A href=format!("/editor/polls/{id}/edit") attr:class="button secondary">"Edit"</A> })}
+            {editable.then(|| view! { <a href=format!("/editor/polls/{id}/edit") class="button secondary">"Edit"</a> })}
             <form method="post" action=format!("/editor/polls/{id}/actions/duplicate") class="inline">
                 <Csrf me=me.clone()/>
                 <button type="submit" class="secondary">"Duplicate as next week's draft"</button>
@@ -130,11 +135,12 @@ fn DashboardView(me: EditorIdentity, dashboard: Dashboard) -> impl IntoView {
     }
     .into_any();
 
+    let page_url = kit.as_ref().ok().map(|kit| kit.page_url.clone());
     let summary = view! {
         <super::summary::SummaryPanel me=me.clone() poll=id summary backends=summary_backends
-            options=poll.poll.options.clone() comments=comments_shown automatic=summarise_on_close/>
+            options=poll.poll.options.clone() comments=comments_shown automatic=summarise_on_close page_url/>
     };
-    view! { {head}{figures}{summary}<super::share::SharePanel id stage=poll.stage/>{comments} }
+    view! { {head}{figures}{summary}<super::share::SharePanel kit stage=poll.stage/>{comments} }.into_any()
 }
 
 #[component]

@@ -10,18 +10,11 @@ mod login;
 mod share;
 mod summary;
 
-use admin::{AuditPage, TokensPage};
-use author::{EditPollPage, NewPollPage};
-use dashboard::DashboardPage;
-use home::EditorHome;
+pub use admin::{AuditPage, TokensPage};
+pub use author::{EditPollPage, NewPollPage};
+pub use dashboard::DashboardPage;
+pub use home::EditorHome;
 pub use login::LoginPage;
-
-lazy_page!(EditorHomeRoute, EditorHome);
-lazy_page!(NewPollRoute, NewPollPage);
-lazy_page!(EditPollRoute, EditPollPage);
-lazy_page!(DashboardRoute, DashboardPage);
-lazy_page!(AuditRoute, AuditPage);
-lazy_page!(TokensRoute, TokensPage);
 
 use super::reader::{NotFound, Problem};
 use crate::api::editor::EditorPage;

@@ -2,27 +2,21 @@
 //! address, the results images and an email block per ESP with a preview, each ready to
 //! copy. Without JavaScript the fields are plain read-only text to select and copy.
 
-use crate::api::editor::load_share;
-use crate::domain::{EmailBlockView, ShareKit, Stage};
+use crate::domain::{AppError, EmailBlockView, ShareKit, Stage};
 use leptos::prelude::*;
 
 #[component]
-pub fn SharePanel(id: i64, stage: Stage) -> impl IntoView {
-    let kit = Resource::new(move || id, load_share);
+pub fn SharePanel(kit: Result<ShareKit, AppError>, stage: Stage) -> impl IntoView {
     view! {
         <section class="panel share" id="share" aria-labelledby="share-title">
             <h2 id="share-title">"Share and embed"</h2>
             {(stage == Stage::Draft).then(|| view! {
                 <p class="notice">"This poll is a draft: its links work once it is scheduled or open."</p>
             })}
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match kit.await {
-                        Ok(kit) => view! { <ShareKitView kit/> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {match kit {
+                Ok(kit) => view! { <ShareKitView kit/> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            }}
         </section>
     }
 }

@@ -6,7 +6,6 @@
 
 use super::share::CopyField;
 use super::Csrf;
-use crate::api::editor::load_share;
 use crate::components::{comments, LocalTime};
 use crate::domain::{summary_email, EditorIdentity, OptionView, SummaryView};
 use leptos::prelude::*;
@@ -20,6 +19,8 @@ pub fn SummaryPanel(
     options: Vec<OptionView>,
     comments: usize,
     automatic: bool,
+    /// The poll's public address, for the email block (none where it is not known).
+    page_url: Option<String>,
 ) -> impl IntoView {
     let current = RwSignal::new(summary);
     // While a summary runs, follow its progress; the stream ends with the finished summary.
@@ -57,7 +58,7 @@ pub fn SummaryPanel(
                 <span class="hint">{if automatic { "A summary is made when the poll closes. " } else { "No summary is made when the poll closes. " }}</span>
                 <button type="submit" class="link">{if automatic { "Turn off" } else { "Turn on" }}</button>
             </form>
-            {move || current.get().map(|s| view! { <SummaryBody me=me_.clone() summary=s options=options.get_value()/> })}
+            {move || current.get().map(|s| view! { <SummaryBody me=me_.clone() summary=s options=options.get_value() page_url=page_url.clone()/> })}
         </section>
     }
 }
@@ -72,7 +73,12 @@ fn backend_label(backend: &str) -> &'static str {
 }
 
 #[component]
-fn SummaryBody(me: EditorIdentity, summary: SummaryView, options: Vec<OptionView>) -> impl IntoView {
+fn SummaryBody(
+    me: EditorIdentity,
+    summary: SummaryView,
+    options: Vec<OptionView>,
+    page_url: Option<String>,
+) -> impl IntoView {
     match summary.status.as_str() {
         "queued" | "running" => {
             let percent = (summary.progress * 100.0).round();
@@ -89,12 +95,17 @@ fn SummaryBody(me: EditorIdentity, summary: SummaryView, options: Vec<OptionView
             <p class="error" role="alert">"The summary failed: "{summary.note.clone().unwrap_or_default()}</p>
         }
         .into_any(),
-        _ => view! { <FinishedSummary me summary options/> }.into_any(),
+        _ => view! { <FinishedSummary me summary options page_url/> }.into_any(),
     }
 }
 
 #[component]
-fn FinishedSummary(me: EditorIdentity, summary: SummaryView, options: Vec<OptionView>) -> impl IntoView {
+fn FinishedSummary(
+    me: EditorIdentity,
+    summary: SummaryView,
+    options: Vec<OptionView>,
+    page_url: Option<String>,
+) -> impl IntoView {
     let checks = [
         ("Quotes are readers' exact words", summary.checks.quotes_verbatim),
         ("Every figure matches the data", summary.checks.numbers_match),
@@ -113,7 +124,7 @@ fn FinishedSummary(me: EditorIdentity, summary: SummaryView, options: Vec<Option
     };
     let id = summary.id;
     let approved = summary.approved_at;
-    let email = approved.is_some().then(|| (summary.clone(), labels.clone()));
+    let email = approved.is_some().then(|| (summary.clone(), labels.clone())).zip(page_url);
     view! {
         <p class="muted summary-meta">
             {format!("{} comments · written by {} ({})", summary.comments_considered, summary.backend, summary.model.clone().unwrap_or_default())}
@@ -153,32 +164,20 @@ fn FinishedSummary(me: EditorIdentity, summary: SummaryView, options: Vec<Option
         {approved.map(|at| view! {
             <p class="success" role="status">"Approved "<LocalTime at/>": shown on the poll page with the final results."</p>
         })}
-        {email.map(|(summary, labels)| view! { <SummaryEmail poll=summary.poll_id summary labels/> })}
+        {email.map(|((summary, labels), page_url)| view! { <SummaryEmail summary labels page_url/> })}
     }
 }
 
-/// The approved summary as an email block, once the poll's address is known.
+/// The approved summary as an email block for the poll at `page_url`.
 #[component]
-fn SummaryEmail(poll: i64, summary: SummaryView, labels: Vec<(String, String)>) -> impl IntoView {
-    let kit = Resource::new(move || poll, load_share);
+fn SummaryEmail(summary: SummaryView, labels: Vec<(String, String)>, page_url: String) -> impl IntoView {
+    let (html, text) = summary_email(&summary, &labels, &page_url);
     view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let (summary, labels) = (summary.clone(), labels.clone());
-                Suspend::new(async move {
-                    kit.await.ok().map(|kit| {
-                        let (html, text) = summary_email(&summary, &labels, &kit.page_url);
-                        view! {
-                            <details class="email-block">
-                                <summary>"Email block for the next issue"</summary>
-                                <CopyField id="summary-email-html" label="HTML" value=html.clone() rows=6/>
-                                <CopyField id="summary-email-text" label="Plain text" value=text rows=6/>
-                                <iframe class="email-preview" title="Preview of the summary email block" srcdoc=html sandbox=""></iframe>
-                            </details>
-                        }
-                    })
-                })
-            }}
-        </Suspense>
+        <details class="email-block">
+            <summary>"Email block for the next issue"</summary>
+            <CopyField id="summary-email-html" label="HTML" value=html.clone() rows=6/>
+            <CopyField id="summary-email-text" label="Plain text" value=text rows=6/>
+            <iframe class="email-preview" title="Preview of the summary email block" srcdoc=html sandbox=""></iframe>
+        </details>
     }
 }
