@@ -35,6 +35,7 @@ build:
 		--enable-mutable-globals --enable-reference-types target/site/pkg/reader_bg.wasm -o target/site/pkg/reader.wasm
 	rm target/site/pkg/reader_bg.wasm
 	gzip -9 -k -f target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
+	brotli -q 11 -k -f target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css
 
 ## One table, both engines, each figure beside a reference measured in the same run (a bare
 ## axum server, pgbench on a durable cluster): votes/s, static files, results, pages, the vote

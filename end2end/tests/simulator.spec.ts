@@ -122,9 +122,9 @@ test('recomputing a 120-month scenario takes under 1 ms in the browser', async (
 
 /** The compressed bytes of the JavaScript and WebAssembly a page load uses. */
 async function bundleOf(page: Page, path: string) {
-  const files: { url: string; bytes: number }[] = [];
+  const files: { url: string; bytes: number; coding: string }[] = [];
   page.on('response', (r) => {
-    if (/\/pkg\/.*\.(js|wasm)$/.test(new URL(r.url()).pathname)) files.push({ url: r.url(), bytes: Number(r.headers()['content-length'] ?? 0) });
+    if (/\/pkg\/.*\.(js|wasm)$/.test(new URL(r.url()).pathname)) files.push({ url: r.url(), bytes: Number(r.headers()['content-length'] ?? 0), coding: r.headers()['content-encoding'] ?? 'none' });
   });
   await page.goto(path);
   await hydrated(page);
@@ -155,11 +155,16 @@ test('each page type downloads only its own islands; the bytes per page type', a
   const author = await bundleOf(editor, '/editor/polls/new');
   expect(author.some((f) => f.url.includes('poll_editor_loader'))).toBe(true);
   const all = [home, poll, archive, simulator, author].flat();
+  // The readers' budget (issue 10): a phone downloads at most 150 KB of code to vote.
+  const bytes = (list: { bytes: number }[]) => list.reduce((sum, f) => sum + f.bytes, 0);
+  expect(bytes(poll), 'a reader page loads at most 150 KB of JS + WASM').toBeLessThanOrEqual(150 * 1024);
   expect(all.every((f) => f.bytes > 0), 'served compressed, with a length').toBe(true);
   const kb = (list: { bytes: number }[]) => (list.reduce((sum, f) => sum + f.bytes, 0) / 1024).toFixed(1);
   const extra = simulator.filter((f) => !home.some((h) => h.url === f.url));
-  console.log(`bundle: a reader page loads ${kb(poll)} KB (gzip) in ${poll.length} files; /simulator loads ` +
+  const codings = (list: { coding: string }[]) => [...new Set(list.map((f) => f.coding))].join('+');
+  console.log(`bundle: a reader page loads ${kb(poll)} KB (${codings(poll)}) in ${poll.length} files; /simulator loads ` +
     `${kb(simulator)} KB in ${simulator.length} files, ${kb(extra)} KB of them for the simulator alone`);
-  console.log(`bundle per page type (KB gzip, fresh cache): / ${kb(home)}, /polls/… ${kb(poll)}, ` +
-    `/archive ${kb(archive)}, /simulator ${kb(simulator)}; /editor/polls/new ${kb(author)}`);
+  console.log(`bundle per page type (KB compressed, fresh cache): / ${kb(home)}, /polls/… ${kb(poll)}, ` +
+    `/archive ${kb(archive)}, /simulator ${kb(simulator)}; /editor/polls/new ${kb(author)} ` +
+    `(sent as ${codings(all)})`);
 });

@@ -11,14 +11,15 @@ pub fn PollCard(page: PollPage, #[prop(optional)] featured: bool) -> impl IntoVi
     let heading_id = format!("q-{}", page.poll.slug);
     let labelled_by = heading_id.clone();
     let (question, status) = (page.poll.question.clone(), status_line(&page.poll));
-    // The island's props travel in the page as JSON: only what voting needs.
-    let page = PollPage { origin: String::new(), summary: None, ..page };
+    // The island's props travel in the page as JSON, and the browser build carries code for
+    // every type in them: only what voting needs.
+    let PollPage { poll, my_vote, results, .. } = page;
     view! {
         <article class="poll-card" aria-labelledby=labelled_by>
             {featured.then(|| view! { <p class="eyebrow">"This week's poll"</p> })}
             <h1 id=heading_id.clone() class="question">{question}</h1>
             <p class="poll-meta">{status}</p>
-            <Voting page heading_id/>
+            <Voting poll my_vote results heading_id/>
         </article>
     }
 }
@@ -26,13 +27,20 @@ pub fn PollCard(page: PollPage, #[prop(optional)] featured: bool) -> impl IntoVi
 /// The interactive part of a poll card: the ballot (or the reader's vote) and the live
 /// results, replaced by the receipt once a vote is in.
 #[island]
-fn Voting(page: PollPage, heading_id: String) -> impl IntoView {
+fn Voting(
+    poll: PollView,
+    my_vote: Option<Vec<OptionKey>>,
+    results: Option<ResultsView>,
+    heading_id: String,
+) -> impl IntoView {
     let vote = ServerAction::<CastVote>::new();
-    let poll = page.poll.clone();
     let after_vote = move || vote.value().get().and_then(Result::ok);
     move || match after_vote() {
         Some(receipt) => view! { <Receipt poll=poll.clone() receipt/> }.into_any(),
-        None => view! { <Body page=page.clone() vote heading_id=heading_id.clone()/> }.into_any(),
+        None => {
+            let (poll, my_vote, results) = (poll.clone(), my_vote.clone(), results.clone());
+            view! { <Body poll my_vote results vote heading_id=heading_id.clone()/> }.into_any()
+        }
     }
 }
 
@@ -51,8 +59,13 @@ fn labels_of(poll: &PollView, keys: &[OptionKey]) -> String {
 
 /// The page as the server rendered it: ballot, or the reader's earlier vote.
 #[component]
-fn Body(page: PollPage, vote: ServerAction<CastVote>, heading_id: String) -> impl IntoView {
-    let PollPage { poll, my_vote, results, .. } = page;
+fn Body(
+    poll: PollView,
+    my_vote: Option<Vec<OptionKey>>,
+    results: Option<ResultsView>,
+    vote: ServerAction<CastVote>,
+    heading_id: String,
+) -> impl IntoView {
     if let Some(mine) = my_vote {
         let note = format!("You voted: {}.", labels_of(&poll, &mine));
         let may_change = poll.allow_vote_change && poll.status == PollStatus::Open;

@@ -11,6 +11,8 @@ mod names;
 mod poll;
 mod results;
 mod summary;
+#[cfg(any(feature = "hydrate", test))]
+pub(crate) mod wire;
 
 pub use authoring::{
     slug_candidates, slugify, CommentView, Dashboard, DraftOption, EditorPoll, PollDraft, SourceCount, Stage,

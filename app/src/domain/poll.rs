@@ -197,7 +197,9 @@ pub struct PollView {
     pub max_choices: u32,
     pub options: Vec<OptionView>,
     pub status: PollStatus,
+    #[cfg_attr(feature = "hydrate", serde(deserialize_with = "super::wire::rfc3339"))]
     pub opens_at: DateTime<Utc>,
+    #[cfg_attr(feature = "hydrate", serde(deserialize_with = "super::wire::rfc3339"))]
     pub closes_at: DateTime<Utc>,
     pub results_visibility: ResultsVisibility,
     pub allow_comment: bool,

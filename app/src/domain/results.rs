@@ -81,6 +81,7 @@ pub struct ResultsView {
     pub status: PollStatus,
     pub total_votes: u64,
     pub options: Vec<OptionResult>,
+    #[cfg_attr(feature = "hydrate", serde(deserialize_with = "super::wire::rfc3339"))]
     pub as_of: DateTime<Utc>,
 }
 

@@ -130,8 +130,8 @@ async fn markup_in_questions_renders_as_text(backend: Backend) {
     assert!(!html.contains("<b>bold</b>"));
 }
 
-/// The browser bundle, read at start: the gzip beside a file goes to browsers that accept
-/// it, the plain file to others; an ETag turns a repeat into a 304 with no body.
+/// The browser bundle, read at start: the brotli or gzip beside a file goes to browsers that
+/// accept it (brotli first), the plain file to others; an ETag turns a repeat into a 304 with no body.
 async fn the_bundle_comes_from_memory_precompressed_with_etags(backend: Backend) {
     let script = b"console.log('polltelligence');".to_vec();
     let gzipped = b"\x1f\x8bnot really gzip, but what make build wrote".to_vec();
@@ -140,6 +140,9 @@ async fn the_bundle_comes_from_memory_precompressed_with_etags(backend: Backend)
             ("app.js", script.clone()),
             ("app.js.gz", gzipped.clone()),
             ("chunks/one.wasm", b"\0asm".to_vec()),
+            ("reader.wasm", b"\0asm plain".to_vec()),
+            ("reader.wasm.gz", b"gzip of it".to_vec()),
+            ("reader.wasm.br", b"brotli of it".to_vec()),
         ],
         ..Options::default()
     };
@@ -176,6 +179,19 @@ async fn the_bundle_comes_from_memory_precompressed_with_etags(backend: Backend)
     assert!(again.bytes().await.unwrap().is_empty());
     let changed = get("/pkg/app.js", &[("if-none-match", "\"something-else\"")]).await.unwrap();
     assert_eq!(changed.status(), StatusCode::OK);
+
+    for (accept, coding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), "brotli of it"),
+        ("gzip, deflate", Some("gzip"), "gzip of it"),
+        ("br;q=0, gzip", Some("gzip"), "gzip of it"),
+        ("identity", None, "\0asm plain"),
+    ] {
+        let response = get("/pkg/reader.wasm", &[("accept-encoding", accept)]).await.unwrap();
+        assert_eq!(header(&response, "content-encoding").as_deref(), coding, "{accept}");
+        assert_eq!(header(&response, "vary").as_deref(), Some("accept-encoding"));
+        assert_eq!(response.bytes().await.unwrap().as_ref(), body.as_bytes(), "{accept}");
+    }
+    assert_eq!(get("/pkg/reader.wasm.br", &[]).await.unwrap().status(), StatusCode::NOT_FOUND);
 
     let nested = get("/pkg/chunks/one.wasm", &[]).await.unwrap();
     assert_eq!(header(&nested, "content-type").as_deref(), Some("application/wasm"));
