@@ -12,7 +12,8 @@ use leptos_router::{
 /// islands are lazy chunks of it); every reader's page gets `reader`, which holds only the
 /// islands readers meet (voting, live results), so a phone downloads a fraction of it.
 pub fn bundle_for(path: &str) -> Option<&'static str> {
-    let full = ["/simulator", "/editor"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let under = |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    let full = under("/simulator") || under("/editor");
     (!full).then_some("reader")
 }
 

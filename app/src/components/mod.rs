@@ -13,7 +13,7 @@ pub use local_time::input_time;
 #[cfg(not(feature = "reader-bundle"))]
 pub use local_time::LocalTime;
 pub use poll_card::PollCard;
-pub use results::{percent, winner_sentence, ResultsBars};
+pub use results::{winner_sentence, ResultsBars};
 pub use summary::{comments, ReaderSummary};
 
 use chrono::{DateTime, Utc};

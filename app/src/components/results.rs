@@ -22,10 +22,10 @@ pub fn ResultsBars(results: ResultsView, #[prop(optional)] mine: Vec<OptionKey>)
                             {o.label}
                             {is_mine.then(|| view! { <span class="tag">"your vote"</span> })}
                         </span>
-                        <span class="bar-figures">{percent(o.percent)}" · "{votes}</span>
+                        <span class="bar-figures">{format!("{:.1}%", o.percent)}" · "{votes}</span>
                     </div>
                     <div class="bar-track" aria-hidden="true">
-                        <div class="bar-fill" style=format!("width: {}", percent(o.percent.min(100.0)))></div>
+                        <div class="bar-fill" style=format!("width: {:.1}%", o.percent.min(100.0))></div>
                     </div>
                 </li>
             }
@@ -40,13 +40,6 @@ pub fn ResultsBars(results: ResultsView, #[prop(optional)] mine: Vec<OptionKey>)
     }
 }
 
-/// `33.3%`: one decimal, from integer tenths. Kept off `{:.1}`, whose float formatting machinery
-/// is a sizeable part of the readers' WASM bundle.
-pub fn percent(value: f64) -> String {
-    let tenths = (value.max(0.0) * 10.0).round() as u64;
-    format!("{}.{}%", tenths / 10, tenths % 10)
-}
-
 /// "The winner is … No!" — or the tie, or nothing yet.
 pub fn winner_sentence(results: &ResultsView) -> String {
     let leaders = results.leaders();
@@ -57,17 +50,5 @@ pub fn winner_sentence(results: &ResultsView) -> String {
             let labels: Vec<&str> = many.iter().map(|o| o.label.as_str()).collect();
             format!("A tie between {}.", labels.join(" and "))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn percent_has_one_decimal() {
-        assert_eq!(super::percent(0.0), "0.0%");
-        assert_eq!(super::percent(33.333), "33.3%");
-        assert_eq!(super::percent(66.666), "66.7%");
-        assert_eq!(super::percent(100.0), "100.0%");
-        assert_eq!(super::percent(-1.0), "0.0%");
     }
 }

@@ -67,14 +67,14 @@ pub fn results_html(results: &ResultsView, mine: &[OptionKey], live: Option<&str
         };
         html.push_str(&format!(
             "<li class=\"{class}\" data-option=\"{id}\"><div class=\"bar-text\"><span class=\"bar-label\">{label}{tag}</span>\
-             <span class=\"bar-figures\">{percent} · {votes}</span></div>\
-             <div class=\"bar-track\" aria-hidden=\"true\"><div class=\"bar-fill\" style=\"width: {width}\"></div></div></li>",
+             <span class=\"bar-figures\">{percent:.1}% · {votes}</span></div>\
+             <div class=\"bar-track\" aria-hidden=\"true\"><div class=\"bar-fill\" style=\"width: {width:.1}%\"></div></div></li>",
             id = escape(o.id.as_str()),
             label = escape(&o.label),
             tag = if mine { " <span class=\"tag\">your vote</span>" } else { "" },
-            percent = app::components::percent(o.percent),
+            percent = o.percent,
             votes = plural(o.votes, "vote"),
-            width = app::components::percent(o.percent.min(100.0)),
+            width = o.percent.min(100.0),
         ));
     }
     html.push_str(&format!("</ol><p class=\"total\">{} in total</p></section>", plural(results.total_votes, "vote")));
