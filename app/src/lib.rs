@@ -7,9 +7,8 @@
 pub mod api;
 pub mod components;
 pub mod domain;
-#[cfg(not(feature = "reader-bundle"))]
+#[cfg(any(feature = "ssr", not(feature = "reader-bundle")))]
 pub mod pages;
-#[cfg(feature = "ssr")]
 pub mod services;
 pub mod simulator;
 

@@ -2,7 +2,9 @@
 //! AI Collision ("the winner is … No!"), this week's open poll, and more to explore.
 
 use crate::store::{NewVote, Store, StoreError};
-use app::domain::{NewPoll, OptionKey, PollId, PollKind, Publication, ResultsVisibility, Slug, VoteSource};
+use app::domain::{
+    DraftOption, PollDraft, PollError, PollId, PollKind, Publication, ResultsVisibility, Slug, VoteSource,
+};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 
@@ -91,23 +93,26 @@ pub async fn load_if_empty(store: &Arc<dyn Store>, now: DateTime<Utc>) -> Result
         return Ok(false);
     }
     for demo in polls(now) {
-        let poll = NewPoll {
-            slug: Slug::parse(demo.slug).expect("demo slugs are valid"),
+        // Through the editor's own checks, like every other poll.
+        let draft = PollDraft {
             question: demo.question.to_owned(),
-            kind: demo.kind,
+            slug: Some(demo.slug.to_owned()),
+            kind: demo.kind.choice(),
+            max_choices: demo.kind.max_choices(),
             options: demo
                 .options
                 .iter()
-                .map(|(key, label, _)| (OptionKey::parse(key).expect("demo keys are valid"), (*label).to_owned()))
+                .map(|(key, label, _)| DraftOption { id: Some((*key).to_owned()), label: (*label).to_owned() })
                 .collect(),
             allow_comment: demo.allow_comment,
             allow_vote_change: false,
             results_visibility: demo.visibility,
-            publication: Publication::Published,
             opens_at: demo.opens_at,
             closes_at: demo.closes_at,
+            version: None,
         };
-        poll.validate().map_err(StoreError::Corrupt)?;
+        let invalid = |e: PollError| StoreError::Corrupt(format!("demo poll {}: {e}", demo.slug));
+        let poll = draft.build(draft.wanted_slug().map_err(invalid)?, Publication::Published).map_err(invalid)?;
         let id = store.insert_poll(&poll, now).await?;
         cast_demo_votes(store, id, &demo).await?;
     }

@@ -4,7 +4,7 @@
 //! written, and every poll gets an audit entry naming the editor who imported it.
 
 use crate::store::{NewAudit, Store};
-use app::domain::{Email, PollDraft, Publication};
+use app::domain::{AuditAction, Email, PollDraft, Publication};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -24,10 +24,11 @@ pub async fn import(store: &Arc<dyn Store>, json: &str, editor: &str, now: DateT
         let which = format!("poll {} ({:?})", i + 1, draft.slug.as_deref().unwrap_or(draft.question.trim()));
         let slug = draft.wanted_slug().map_err(|e| format!("{which}: {e}"))?;
         let poll = draft.build(slug, Publication::Published).map_err(|e| format!("{which}: {e}"))?;
-        if polls.iter().any(|(p, _): &(app::domain::NewPoll, NewAudit)| p.slug == poll.slug) {
-            return Err(format!("{which}: the slug {} appears twice in the file", poll.slug));
+        if polls.iter().any(|(p, _): &(app::domain::NewPoll, NewAudit)| p.slug() == poll.slug()) {
+            return Err(format!("{which}: the slug {} appears twice in the file", poll.slug()));
         }
-        let audit = NewAudit { editor, action: "imported", detail: format!("\"{}\"", poll.question), at: now };
+        let audit =
+            NewAudit { editor, action: AuditAction::Imported, detail: format!("\"{}\"", poll.question()), at: now };
         polls.push((poll, audit));
     }
     store.create_polls(&polls).await.map_err(|e| e.to_string())?;

@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the site and API (the default).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Apply database migrations and exit.
     Migrate {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -142,27 +142,33 @@ enum PollsCommand {
     },
 }
 
+/// The command line's edge: any layer's error, printed once (`main`).
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result: CliResult = match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Serve(config)) => serve(*config).await,
         Some(Command::BenchHello { addr }) => bench_hello(addr).await,
         Some(Command::Migrate { database_url }) => {
-            server::store::connect(&database_url).await.map(|_| ()).map_err(|e| e.to_string())
+            server::store::connect(&database_url).await.map(|_| ()).map_err(Into::into)
         }
         Some(Command::Demo { database_url }) => demo(&database_url).await,
-        Some(Command::Backup { file, database_url }) => server::backup::backup(&database_url, &file).await.map(|b| {
-            println!(
-                "wrote {} ({} bytes): {} polls, {} votes; integrity check ok",
-                file.display(),
-                b.bytes,
-                b.polls,
-                b.votes
-            )
-        }),
+        Some(Command::Backup { file, database_url }) => server::backup::backup(&database_url, &file)
+            .await
+            .map(|b| {
+                println!(
+                    "wrote {} ({} bytes): {} polls, {} votes; integrity check ok",
+                    file.display(),
+                    b.bytes,
+                    b.polls,
+                    b.votes
+                )
+            })
+            .map_err(Into::into),
         Some(Command::Polls(PollsCommand::Import { file, editor, database_url })) => {
             import(&file, &editor, &database_url).await
         }
@@ -172,17 +178,21 @@ async fn main() -> ExitCode {
         }
         Some(Command::Models(ModelsCommand::Fetch { dir, from })) => {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
-            server::summaries::models::fetch(&dir, from.as_deref(), &mut |line| println!("{line}"))
+            server::summaries::models::fetch(&dir, from.as_deref(), &mut |line| println!("{line}")).map_err(Into::into)
         }
         Some(Command::Summaries(SummariesCommand::Eval(input))) => match input.embedder() {
-            Ok(embedder) => server::summaries::evaluate::eval(&input.fixtures, embedder).await.map(|_| ()),
-            Err(e) => Err(e),
+            Ok(embedder) => {
+                server::summaries::evaluate::eval(&input.fixtures, embedder).await.map(|_| ()).map_err(Into::into)
+            }
+            Err(e) => Err(e.into()),
         },
         Some(Command::Summaries(SummariesCommand::Bench { comments, input })) => match input.embedder() {
             Ok(embedder) => {
-                server::summaries::evaluate::bench(&input.fixtures, comments, embedder, &input.models_dir()).await
+                server::summaries::evaluate::bench(&input.fixtures, comments, embedder, &input.models_dir())
+                    .await
+                    .map_err(Into::into)
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         },
         Some(Command::Models(ModelsCommand::Check { dir })) => {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
@@ -196,7 +206,7 @@ async fn main() -> ExitCode {
             if problems.is_empty() {
                 Ok(())
             } else {
-                Err(problems.join("; "))
+                Err(problems.join("; ").into())
             }
         }
     };
@@ -209,62 +219,58 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(mut config: Config) -> Result<(), String> {
+async fn serve(mut config: Config) -> CliResult {
     config.read_secrets()?;
-    let app = Application::build(config).await.map_err(|e| e.to_string())?;
+    let app = Application::build(config).await?;
     tracing::info!("listening on http://{}", app.addr());
-    app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())
+    Ok(app.run_until_stopped(shutdown_signal()).await?)
 }
 
-async fn demo(database_url: &str) -> Result<(), String> {
-    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
-    match server::demo::load_if_empty(&store, chrono::Utc::now()).await.map_err(|e| e.to_string())? {
+async fn demo(database_url: &str) -> CliResult {
+    let store = server::store::connect(database_url).await?;
+    match server::demo::load_if_empty(&store, chrono::Utc::now()).await? {
         true => println!("loaded the demo polls"),
         false => println!("the database already has polls; nothing loaded"),
     }
     Ok(())
 }
 
-async fn import(file: &std::path::Path, editor: &str, database_url: &str) -> Result<(), String> {
+async fn import(file: &std::path::Path, editor: &str, database_url: &str) -> CliResult {
     let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
+    let store = server::store::connect(database_url).await?;
     let count = server::import::import(&store, &json, editor, chrono::Utc::now()).await?;
     println!("imported {count} polls");
     Ok(())
 }
 
-async fn add_editor(email: &str, database_url: &str) -> Result<(), String> {
+async fn add_editor(email: &str, database_url: &str) -> CliResult {
     let email = app::domain::Email::parse(email)?;
     let password = read_password()?;
     app::domain::check_new_password(&password)?;
-    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
+    let store = server::store::connect(database_url).await?;
     let clock = std::sync::Arc::new(server::services::SystemClock);
-    let auth = server::services::Auth::new(store, clock).await.map_err(|e| e.to_string())?;
+    let auth = server::services::Auth::new(store, clock).await?;
     auth.add_editor(email.as_str(), password).await?;
     println!("added editor {email}; sign in at /editor/login");
     Ok(())
 }
 
-async fn editor_token(email: &str, name: &str, database_url: &str) -> Result<(), String> {
+async fn editor_token(email: &str, name: &str, database_url: &str) -> CliResult {
     let email = app::domain::Email::parse(email)?;
-    let store = server::store::connect(database_url).await.map_err(|e| e.to_string())?;
-    let (id, _) = store
-        .editor_credentials(&email)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("there is no editor {email}"))?;
+    let store = server::store::connect(database_url).await?;
+    let (id, _) = store.editor_credentials(&email).await?.ok_or_else(|| format!("there is no editor {email}"))?;
     let clock = std::sync::Arc::new(server::services::SystemClock);
-    let auth = server::services::Auth::new(store, clock).await.map_err(|e| e.to_string())?;
+    let auth = server::services::Auth::new(store, clock).await?;
     let editor = app::domain::EditorIdentity { id, email, csrf: None };
-    println!("{}", auth.create_api_token(&editor, name).await.map_err(|e| e.to_string())?);
+    println!("{}", auth.create_api_token(&editor, name).await?);
     Ok(())
 }
 
-fn read_password() -> Result<String, String> {
+fn read_password() -> Result<String, Box<dyn std::error::Error>> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Password (at least 12 characters): ").map_err(|e| e.to_string())?;
-        let again = rpassword::prompt_password("Same password again: ").map_err(|e| e.to_string())?;
+        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let again = rpassword::prompt_password("Same password again: ")?;
         if first != again {
             return Err("the passwords differ".into());
         }
@@ -302,7 +308,7 @@ fn init_logging() {
     tracing_subscriber::registry().with(tracing_subscriber::fmt::layer()).with(filter).init();
 }
 
-async fn bench_hello(addr: std::net::SocketAddr) -> Result<(), String> {
+async fn bench_hello(addr: std::net::SocketAddr) -> CliResult {
     use axum::serve::ListenerExt;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     // TCP_NODELAY, as on the real server, so the two differ only in what they do per request.
@@ -310,5 +316,5 @@ async fn bench_hello(addr: std::net::SocketAddr) -> Result<(), String> {
         let _ = tcp.set_nodelay(true);
     });
     let hello = axum::Router::new().fallback(|| async { "hello" });
-    axum::serve(listener, hello).await.map_err(|e| e.to_string())
+    Ok(axum::serve(listener, hello).await?)
 }

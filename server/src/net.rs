@@ -12,6 +12,7 @@
 //!   that stopped) is closed.
 //! - Connections past `Limits::connections` are answered `503` at once and closed, so a flood
 //!   degrades instead of hanging or running out of file descriptors.
+//!
 //! Every connection gets `TCP_NODELAY` (responses written in two parts stall ~40 ms without).
 
 use axum::extract::ConnectInfo;

@@ -2,7 +2,8 @@
 //! the one write, `save_poll`, is a POST that carries the session's CSRF token, which the
 //! server's editor guard checks before this code runs.
 
-use crate::domain::{ApiTokenView, AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, PollDraft, ShareKit};
+use crate::domain::{ApiTokenView, AppError, AuditView, EditorIdentity, PollDraft, PollId, ShareKit};
+use crate::services::{Dashboard, EditorPoll};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ pub async fn load_editor_polls() -> Result<EditorPage<Vec<EditorPoll>>, AppError
 }
 
 #[server(prefix = "/rpc", endpoint = "editor/poll", input = GetUrl)]
-pub async fn load_editor_poll(id: i64) -> Result<EditorPage<EditorPoll>, AppError> {
+pub async fn load_editor_poll(id: PollId) -> Result<EditorPage<EditorPoll>, AppError> {
     let (service, me) = ssr::context().await?;
     let data = service.poll(id).await.map_err(super::ssr::with_status)?;
     Ok(EditorPage { me, data })
@@ -36,7 +37,7 @@ pub async fn load_new_draft() -> Result<EditorPage<PollDraft>, AppError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "editor/dashboard", input = GetUrl)]
-pub async fn load_dashboard(id: i64) -> Result<EditorPage<Dashboard>, AppError> {
+pub async fn load_dashboard(id: PollId) -> Result<EditorPage<Dashboard>, AppError> {
     let (service, me) = ssr::context().await?;
     let data = service.dashboard(id).await.map_err(super::ssr::with_status)?;
     Ok(EditorPage { me, data })
@@ -44,7 +45,7 @@ pub async fn load_dashboard(id: i64) -> Result<EditorPage<Dashboard>, AppError> 
 
 /// The share panel: links, snippets and email blocks of poll `id`.
 #[server(prefix = "/rpc", endpoint = "editor/share", input = GetUrl)]
-pub async fn load_share(id: i64) -> Result<ShareKit, AppError> {
+pub async fn load_share(id: PollId) -> Result<ShareKit, AppError> {
     let (service, _) = ssr::context().await?;
     let origin = super::ssr::origin().await;
     service.share_kit(id, &origin).await.map_err(super::ssr::with_status)
@@ -66,7 +67,7 @@ pub async fn load_tokens() -> Result<EditorPage<Vec<ApiTokenView>>, AppError> {
 
 /// Creates (no `id`) or updates a poll. `csrf` is read by the guard, not here.
 #[server(prefix = "/rpc", endpoint = "editor/save", input = Json)]
-pub async fn save_poll(id: Option<i64>, draft: PollDraft, csrf: String) -> Result<EditorPoll, AppError> {
+pub async fn save_poll(id: Option<PollId>, draft: PollDraft, csrf: String) -> Result<EditorPoll, AppError> {
     let _ = csrf;
     let (service, me) = ssr::context().await?;
     match id {

@@ -3,40 +3,24 @@
 
 pub mod editor;
 
-use crate::domain::{AppError, OptionKey, PollView, ResultsView, VoteReceipt};
+use crate::domain::{AppError, VoteReceipt};
+use crate::services::{ArchiveEntry, HomePage, PollPage};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PollPage {
-    pub poll: PollView,
-    /// This reader's stored choices, if they voted.
-    pub my_vote: Option<Vec<OptionKey>>,
-    /// Present when the visibility rule lets this reader see them.
-    pub results: Option<ResultsView>,
-    /// The site's public address (for the page's social card and oEmbed links); set by
-    /// `load_poll`, empty where no page head needs it.
-    #[serde(default)]
-    pub origin: String,
-    /// The approved summary of reader comments, shown with a closed poll's final results.
-    #[serde(default)]
-    pub summary: Option<crate::domain::SummaryView>,
-}
+// Server functions' own failures (unreachable server, unreadable arguments) as `AppError`s;
+// here rather than in the domain, which knows no framework.
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HomePage {
-    /// This week's poll: the most recently opened poll that is still open.
-    pub featured: Option<PollPage>,
-    pub also_open: Vec<PollView>,
-    pub latest_results: Option<ArchiveEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArchiveEntry {
-    pub poll: PollView,
-    /// `None` for polls whose results are never shown.
-    pub results: Option<ResultsView>,
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr;
+        match value {
+            ServerFnErrorErr::Request(_) => AppError::Unreachable,
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => AppError::MalformedRequest(m),
+            _ => AppError::Internal,
+        }
+    }
 }
 
 #[server(prefix = "/rpc", endpoint = "home")]

@@ -2,12 +2,12 @@
 //! is hydrated the browser rewrites it in local time.
 
 use chrono::{DateTime, Utc};
-#[cfg(not(feature = "reader-bundle"))]
+#[cfg(any(feature = "ssr", not(feature = "reader-bundle")))]
 use leptos::prelude::*;
 
 /// A lazy island of its own on server-rendered pages (the editor's tables); inside another
 /// island it is an ordinary part of that island.
-#[cfg(not(feature = "reader-bundle"))]
+#[cfg(any(feature = "ssr", not(feature = "reader-bundle")))]
 #[island(lazy)]
 pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
     let text = RwSignal::new(super::format_time(at));

@@ -10,7 +10,7 @@ pub use live::{follow_events, follow_live, LiveResults};
 #[cfg(feature = "hydrate")]
 pub use local_time::browser;
 pub use local_time::input_time;
-#[cfg(not(feature = "reader-bundle"))]
+#[cfg(any(feature = "ssr", not(feature = "reader-bundle")))]
 pub use local_time::LocalTime;
 pub use poll_card::PollCard;
 pub use results::{winner_sentence, ResultsBars};

@@ -1,6 +1,7 @@
 use super::{format_time, LiveResults};
-use crate::api::{CastVote, PollPage};
+use crate::api::CastVote;
 use crate::domain::{AppError, OptionKey, PollStatus, PollView, ResultsView, VoteReceipt};
+use crate::services::PollPage;
 use leptos::prelude::*;
 
 /// A poll as a reader meets it: the question, then either the ballot or what they voted

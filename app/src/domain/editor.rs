@@ -2,6 +2,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Why an email or a new password is refused (sign-up on the command line, sign-in form).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error("an email address needs an @")]
+    NoAt,
+    #[error("an email address is at most {} characters", Email::MAX_LEN)]
+    EmailTooLong,
+    #[error("{0:?} is not an email address")]
+    NotAnEmail(String),
+    #[error("a password needs at least {PASSWORD_MIN_CHARS} characters")]
+    PasswordTooShort,
+    #[error("a password is at most {PASSWORD_MAX_BYTES} bytes")]
+    PasswordTooLong,
+}
+
 /// An editor's login: trimmed and lowercased, so `Ed@Example.com` and `ed@example.com` are one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Email(String);
@@ -9,13 +24,13 @@ pub struct Email(String);
 impl Email {
     pub const MAX_LEN: usize = 254;
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, CredentialError> {
         let email = raw.trim().to_lowercase();
         let Some((local, domain)) = email.split_once('@') else {
-            return Err("an email address needs an @".into());
+            return Err(CredentialError::NoAt);
         };
         if email.len() > Self::MAX_LEN {
-            return Err(format!("an email address is at most {} characters", Self::MAX_LEN));
+            return Err(CredentialError::EmailTooLong);
         }
         let plausible = !local.is_empty()
             && domain.contains('.')
@@ -26,7 +41,7 @@ impl Email {
         if plausible {
             Ok(Email(email))
         } else {
-            Err(format!("{raw:?} is not an email address"))
+            Err(CredentialError::NotAnEmail(raw.to_owned()))
         }
     }
 
@@ -45,18 +60,60 @@ pub const PASSWORD_MIN_CHARS: usize = 12;
 pub const PASSWORD_MAX_BYTES: usize = 1024;
 
 /// Length is what makes a password strong; no composition rules.
-pub fn check_new_password(password: &str) -> Result<(), String> {
+pub fn check_new_password(password: &str) -> Result<(), CredentialError> {
     if password.chars().count() < PASSWORD_MIN_CHARS {
-        return Err(format!("a password needs at least {PASSWORD_MIN_CHARS} characters"));
+        return Err(CredentialError::PasswordTooShort);
     }
     if password.len() > PASSWORD_MAX_BYTES {
-        return Err(format!("a password is at most {PASSWORD_MAX_BYTES} bytes"));
+        return Err(CredentialError::PasswordTooLong);
     }
     Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EditorId(pub i64);
+
+/// What an audit line records. Stored and shown by `name`; the log is append-only, so a
+/// name once written never changes meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    SignedIn,
+    SignedOut,
+    CreatedApiToken,
+    RevokedApiToken,
+    Created,
+    Imported,
+    Edited,
+    Duplicated,
+    /// A workflow button: stored under the transition's name (`schedule`, `close`, …).
+    Step(super::Transition),
+    HidComment,
+    RestoredComment,
+    SummarisedComments,
+    SetSummaryOnClose,
+    ApprovedSummary,
+}
+
+impl AuditAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuditAction::SignedIn => "signed_in",
+            AuditAction::SignedOut => "signed_out",
+            AuditAction::CreatedApiToken => "created_api_token",
+            AuditAction::RevokedApiToken => "revoked_api_token",
+            AuditAction::Created => "created",
+            AuditAction::Imported => "imported",
+            AuditAction::Edited => "edited",
+            AuditAction::Duplicated => "duplicated",
+            AuditAction::Step(transition) => transition.name(),
+            AuditAction::HidComment => "hid_comment",
+            AuditAction::RestoredComment => "restored_comment",
+            AuditAction::SummarisedComments => "summarised_comments",
+            AuditAction::SetSummaryOnClose => "set_summary_on_close",
+            AuditAction::ApprovedSummary => "approved_summary",
+        }
+    }
+}
 
 /// The signed-in editor behind a request. `csrf` is the session's token; requests made with
 /// an API token carry none, since they hold no ambient credential to forge.

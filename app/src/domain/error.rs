@@ -1,10 +1,8 @@
 use super::{BallotError, PollStatus};
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 /// Every error a reader or API client can be shown. `code` and `status` are the public
-/// contract of `api.md`; the `Display` text is the human sentence.
+/// contract of `server/src/http/CONTRACT.md`; the `Display` text is the human sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     #[error("There is no poll at this address.")]
@@ -147,15 +145,15 @@ impl From<BallotError> for AppError {
     }
 }
 
-impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+impl From<super::PollError> for AppError {
+    fn from(e: super::PollError) -> Self {
+        AppError::InvalidPoll(e.to_string())
+    }
+}
 
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        match value {
-            ServerFnErrorErr::Request(_) => AppError::Unreachable,
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => AppError::MalformedRequest(m),
-            _ => AppError::Internal,
-        }
+impl From<super::EditError> for AppError {
+    fn from(e: super::EditError) -> Self {
+        AppError::EditRefused(e.to_string())
     }
 }
 

@@ -86,28 +86,6 @@ macro_rules! string_newtype_impls {
 string_newtype_impls!(Slug);
 string_newtype_impls!(OptionKey);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_are_lowercase_words_joined_by_single_hyphens() {
-        assert!(Slug::parse("ai-stocks-2023").is_ok());
-        assert_eq!(Slug::parse(""), Err(NameError::Empty));
-        for bad in ["AI-stocks", "-lead", "trail-", "double--hyphen", "spa ce", "ünï", "a/b", "<script>", "a.b"] {
-            assert_eq!(Slug::parse(bad), Err(NameError::BadCharacters), "{bad}");
-        }
-        assert_eq!(Slug::parse(&"a".repeat(81)), Err(NameError::TooLong(80)));
-    }
-
-    #[test]
-    fn option_keys_deserialize_only_when_valid() {
-        let ok: OptionKey = serde_json::from_str("\"not-sure\"").unwrap();
-        assert_eq!(ok.as_str(), "not-sure");
-        assert!(serde_json::from_str::<OptionKey>("\"Not Sure\"").is_err());
-    }
-}
-
 /// Slugs and option ids in the API's schema: the strings `parse` accepts.
 #[cfg(feature = "ssr")]
 fn kebab_schema(max: usize) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -138,3 +116,25 @@ impl utoipa::PartialSchema for OptionKey {
 
 #[cfg(feature = "ssr")]
 impl utoipa::ToSchema for OptionKey {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_single_hyphens() {
+        assert!(Slug::parse("ai-stocks-2023").is_ok());
+        assert_eq!(Slug::parse(""), Err(NameError::Empty));
+        for bad in ["AI-stocks", "-lead", "trail-", "double--hyphen", "spa ce", "ünï", "a/b", "<script>", "a.b"] {
+            assert_eq!(Slug::parse(bad), Err(NameError::BadCharacters), "{bad}");
+        }
+        assert_eq!(Slug::parse(&"a".repeat(81)), Err(NameError::TooLong(80)));
+    }
+
+    #[test]
+    fn option_keys_deserialize_only_when_valid() {
+        let ok: OptionKey = serde_json::from_str("\"not-sure\"").unwrap();
+        assert_eq!(ok.as_str(), "not-sure");
+        assert!(serde_json::from_str::<OptionKey>("\"Not Sure\"").is_err());
+    }
+}

@@ -3,8 +3,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A poll's database id (editors' URLs and API use it; readers see the slug).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct PollId(pub i64);
+
+impl fmt::Display for PollId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PollKind {
@@ -12,7 +20,36 @@ pub enum PollKind {
     Multiple { max_choices: u32 },
 }
 
+/// The name of a `PollKind`, as drafts and the public API spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ChoiceKind {
+    Single,
+    Multiple,
+}
+
+impl ChoiceKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChoiceKind::Single => "single",
+            ChoiceKind::Multiple => "multiple",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [ChoiceKind::Single, ChoiceKind::Multiple].into_iter().find(|k| k.name() == name)
+    }
+}
+
 impl PollKind {
+    pub fn choice(self) -> ChoiceKind {
+        match self {
+            PollKind::Single => ChoiceKind::Single,
+            PollKind::Multiple { .. } => ChoiceKind::Multiple,
+        }
+    }
+
     pub fn max_choices(self) -> u32 {
         match self {
             PollKind::Single => 1,
@@ -21,18 +58,15 @@ impl PollKind {
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            PollKind::Single => "single",
-            PollKind::Multiple { .. } => "multiple",
-        }
+        self.choice().name()
     }
 
     /// Rebuilds the kind from its stored form (`kind`, `max_choices` columns).
     pub fn from_parts(name: &str, max_choices: u32) -> Option<Self> {
-        match name {
-            "single" => Some(PollKind::Single),
-            "multiple" if max_choices >= 1 => Some(PollKind::Multiple { max_choices }),
-            _ => None,
+        match ChoiceKind::parse(name)? {
+            ChoiceKind::Single => Some(PollKind::Single),
+            ChoiceKind::Multiple if max_choices >= 1 => Some(PollKind::Multiple { max_choices }),
+            ChoiceKind::Multiple => None,
         }
     }
 }
@@ -174,7 +208,7 @@ impl Poll {
         PollView {
             slug: self.slug.clone(),
             question: self.question.clone(),
-            kind: self.kind.name().to_owned(),
+            kind: self.kind.choice(),
             max_choices: self.kind.max_choices(),
             options: self.options.iter().map(|o| OptionView { id: o.key.clone(), label: o.label.clone() }).collect(),
             status: self.status_at(now),
@@ -193,7 +227,7 @@ impl Poll {
 pub struct PollView {
     pub slug: Slug,
     pub question: String,
-    pub kind: String,
+    pub kind: ChoiceKind,
     pub max_choices: u32,
     pub options: Vec<OptionView>,
     pub status: PollStatus,
@@ -212,50 +246,6 @@ pub struct PollView {
 pub struct OptionView {
     pub id: OptionKey,
     pub label: String,
-}
-
-/// A poll before it is stored; `validate` guards what every store may assume.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewPoll {
-    pub slug: Slug,
-    pub question: String,
-    pub kind: PollKind,
-    pub options: Vec<(OptionKey, String)>,
-    pub allow_comment: bool,
-    pub allow_vote_change: bool,
-    pub results_visibility: ResultsVisibility,
-    pub publication: Publication,
-    pub opens_at: DateTime<Utc>,
-    pub closes_at: DateTime<Utc>,
-}
-
-impl NewPoll {
-    pub const MAX_OPTIONS: usize = 20;
-
-    pub fn validate(&self) -> Result<(), String> {
-        if self.question.trim().is_empty() {
-            return Err("the question is empty".into());
-        }
-        if self.options.len() < 2 || self.options.len() > Self::MAX_OPTIONS {
-            return Err(format!("a poll needs 2 to {} options", Self::MAX_OPTIONS));
-        }
-        let mut keys: Vec<_> = self.options.iter().map(|(k, _)| k).collect();
-        keys.sort();
-        keys.dedup();
-        if keys.len() != self.options.len() {
-            return Err("option ids must be unique".into());
-        }
-        if self.options.iter().any(|(_, label)| label.trim().is_empty()) {
-            return Err("an option label is empty".into());
-        }
-        if self.kind.max_choices() as usize > self.options.len() {
-            return Err("max_choices exceeds the number of options".into());
-        }
-        if self.closes_at <= self.opens_at {
-            return Err("the poll must close after it opens".into());
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -321,30 +311,5 @@ pub(crate) mod tests {
             let p = poll(PollKind::Single, visibility);
             assert_eq!(p.results_visible(status, voted), expected, "{visibility:?} {status:?} voted={voted}");
         }
-    }
-
-    #[test]
-    fn new_polls_are_validated() {
-        let p = poll(PollKind::Multiple { max_choices: 2 }, ResultsVisibility::Always);
-        let new = NewPoll {
-            slug: p.slug.clone(),
-            question: p.question.clone(),
-            kind: p.kind,
-            options: p.options.iter().map(|o| (o.key.clone(), o.label.clone())).collect(),
-            allow_comment: true,
-            allow_vote_change: false,
-            results_visibility: p.results_visibility,
-            publication: p.publication,
-            opens_at: p.opens_at,
-            closes_at: p.closes_at,
-        };
-        assert_eq!(new.validate(), Ok(()));
-        let mut dup = new.clone();
-        dup.options[1].0 = dup.options[0].0.clone();
-        assert!(dup.validate().unwrap_err().contains("unique"));
-        let backwards = NewPoll { closes_at: new.opens_at, ..new.clone() };
-        assert!(backwards.validate().is_err());
-        let too_many = NewPoll { kind: PollKind::Multiple { max_choices: 4 }, ..new };
-        assert!(too_many.validate().is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! A summary of reader comments as editors and readers see it (`api.md`, "Summaries"). The
+//! A summary of reader comments as editors and readers see it (`server/src/http/CONTRACT.md`, "Summaries"). The
 //! server's summariser makes and checks it; these are the shapes it is shown in.
 
 use chrono::{DateTime, Utc};
@@ -78,7 +78,7 @@ pub struct SummaryEdits {
     pub overview: Option<String>,
     #[serde(default)]
     pub titles: Option<Vec<String>>,
-    /// `api.md`'s shape: `themes: [{"title": …}]`, in order.
+    /// the contract's shape: `themes: [{"title": …}]`, in order.
     #[serde(default)]
     pub themes: Option<Vec<ThemeEdit>>,
 }

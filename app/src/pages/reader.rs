@@ -1,9 +1,10 @@
 //! Readers' pages. Each loads its data through a server function and hands it to the
 //! shared components.
 
-use crate::api::{load_archive, load_home, load_poll, ArchiveEntry};
+use crate::api::{load_archive, load_home, load_poll};
 use crate::components::{format_time, winner_sentence, PollCard, ReaderSummary, ResultsBars};
 use crate::domain::AppError;
+use crate::services::ArchiveEntry;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::use_params_map;
@@ -84,7 +85,7 @@ pub fn PollPage() -> impl IntoView {
 /// What other sites read from a poll page's head: the Open Graph / Twitter card (the
 /// results image) and oEmbed discovery, all absolute addresses.
 #[component]
-fn ShareHead(page: crate::api::PollPage) -> impl IntoView {
+fn ShareHead(page: crate::services::PollPage) -> impl IntoView {
     let origin = page.origin;
     let slug = page.poll.slug.to_string();
     let question = page.poll.question;

@@ -1,6 +1,6 @@
 //! `/simulator`: "8,000 A100s doubling every couple of months — what does that cost?"
 //!
-//! The URL is the state: inputs are read from its query (the names of `api.md`) and every
+//! The URL is the state: inputs are read from its query (the names of `simulator/MODEL.md`) and every
 //! change navigates to a new query, so a link reproduces a scenario and Back walks through
 //! the changes. The model runs in the browser (WASM) on every change; the server renders the
 //! same scenario first, so the page is complete without JavaScript, where the inputs form

@@ -1,4 +1,4 @@
-//! Reference figures, each with where it comes from (`../shared/spec/simulator.md`).
+//! Reference figures, each with where it comes from (`MODEL.md`).
 
 use serde::{Deserialize, Serialize};
 

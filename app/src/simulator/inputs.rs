@@ -1,5 +1,5 @@
 //! The simulator's inputs: defaults from the article, bounds, and parsing from URL query
-//! parameters (the names of `api.md`), one field at a time so a page can flag just the bad one.
+//! parameters (the names of `simulator/MODEL.md`), one field at a time so a page can flag just the bad one.
 
 use super::constants::Chip;
 use serde::{Deserialize, Serialize};

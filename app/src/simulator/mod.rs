@@ -1,7 +1,7 @@
 //! The compute-doubling simulator: "8,000 A100s doubling every couple of months — what does
 //! that cost?" Pure Rust with no web or I/O, so the browser (WASM), the server's
 //! `/api/v1/simulate` and the tests all run the same code. Model and figures:
-//! `../shared/spec/simulator.md`.
+//! `MODEL.md`.
 
 pub mod constants;
 pub mod inputs;

@@ -1,4 +1,4 @@
-//! The model of `simulator.md`: a cluster that doubles, what it costs to buy and run, what it
+//! The model of `simulator/MODEL.md`: a cluster that doubles, what it costs to buy and run, what it
 //! can train, and what its megawatts would earn mining bitcoin instead. Pure functions.
 
 use super::constants::{H100_BF16_TFLOPS, HOURS_PER_MONTH, HOURS_PER_YEAR};

@@ -338,8 +338,11 @@ struct Entry {
 
 /// Images already drawn, by poll, size and format; at most `CACHE_ENTRIES`, the least
 /// recently used going first.
+/// The use counter (for least-recently-used eviction) and the images by poll, size and format.
+type Cache = (u64, HashMap<(i64, Size, Format), Entry>);
+
 pub struct Images {
-    cache: Mutex<(u64, HashMap<(i64, Size, Format), Entry>)>,
+    cache: Mutex<Cache>,
     slots: Semaphore,
 }
 

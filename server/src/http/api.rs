@@ -1,4 +1,4 @@
-//! The public JSON API of `api.md`: reader routes and the OpenAPI document.
+//! The public JSON API of `server/src/http/CONTRACT.md`: reader routes and the OpenAPI document.
 
 use super::errors::{body_error, ApiError};
 use super::openapi::{ErrorBody, SimulatorQuery};
@@ -87,7 +87,7 @@ async fn list_polls(
 }
 
 /// One published poll.
-#[utoipa::path(get, path = "/polls/{slug}", operation_id = "getPoll", params(SLUG), responses(
+#[utoipa::path(get, path = "/polls/{slug}", operation_id = "getPoll", params(SlugParam), responses(
     (status = 200, description = "The poll", body = PollView),
     (status = 404, description = "poll_not_found", body = ErrorBody),
     (status = 503, description = "service_unavailable", body = ErrorBody),
@@ -97,7 +97,7 @@ async fn poll(State(state): State<AppState>, path: Result<Path<String>, PathReje
 }
 
 /// The results, where the poll's visibility rule lets this caller see them.
-#[utoipa::path(get, path = "/polls/{slug}/results", operation_id = "getResults", params(SLUG), responses(
+#[utoipa::path(get, path = "/polls/{slug}/results", operation_id = "getResults", params(SlugParam), responses(
     (status = 200, description = "Counts and percents; the shown percents are consistent with the counts", body = ResultsView),
     (status = 403, description = "results_hidden", body = ErrorBody),
     (status = 404, description = "poll_not_found", body = ErrorBody),
@@ -121,7 +121,7 @@ struct VoteBody {
 }
 
 /// Vote. The voter is the holder of the `pt_voter` cookie (set on first contact).
-#[utoipa::path(post, path = "/polls/{slug}/votes", operation_id = "vote", params(SLUG), request_body = VoteBody,
+#[utoipa::path(post, path = "/polls/{slug}/votes", operation_id = "vote", params(SlugParam), request_body = VoteBody,
     responses(
         (status = 201, description = "Recorded", body = VoteReceipt),
         (status = 200, description = "This voter had voted: the stored (or, where allowed, changed) vote", body = VoteReceipt),
@@ -180,4 +180,4 @@ async fn openapi() -> impl IntoResponse {
 #[derive(IntoParams)]
 #[into_params(names("slug"), parameter_in = Path)]
 #[allow(dead_code)] // Describes the path parameter for the document.
-struct SLUG(#[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)] String);
+struct SlugParam(#[param(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 80)] String);

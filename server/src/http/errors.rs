@@ -1,4 +1,4 @@
-//! One error, two faces: JSON for the API (`api.md`), an HTML page for browsers.
+//! One error, two faces: JSON for the API (`server/src/http/CONTRACT.md`), an HTML page for browsers.
 
 use app::domain::AppError;
 use axum::http::StatusCode;

@@ -1,4 +1,4 @@
-//! The OpenAPI document of the HTTP contract (`api.md`), generated from the code: every
+//! The OpenAPI document of the HTTP contract (`server/src/http/CONTRACT.md`), generated from the code: every
 //! documented route is registered through `utoipa_axum::routes!` from a handler's
 //! `#[utoipa::path]` (so a route cannot be served undocumented, nor documented unserved),
 //! and the schemas come from the types the handlers exchange (`ToSchema`).

@@ -6,7 +6,7 @@
 
 use super::{internal, Clock};
 use crate::store::{NewAudit, Store, StoreError};
-use app::domain::{check_new_password, ApiTokenView, AppError, EditorId, EditorIdentity, Email};
+use app::domain::{check_new_password, ApiTokenView, AppError, AuditAction, EditorId, EditorIdentity, Email};
 use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -125,11 +125,24 @@ fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_password(password: &str) -> Result<String, String> {
+fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    let salt = SaltString::encode_b64(&salt)?;
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+/// Why `polltelligence editor add` could not add the account.
+#[derive(Debug, thiserror::Error)]
+pub enum AddEditorError {
+    #[error(transparent)]
+    Credentials(#[from] app::domain::CredentialError),
+    #[error("an editor with this email already exists")]
+    Taken,
+    #[error("could not hash the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(StoreError),
 }
 
 #[cfg(test)]
@@ -196,13 +209,16 @@ impl Auth {
     }
 
     /// `polltelligence editor add`: the only way an account comes to exist.
-    pub async fn add_editor(&self, email: &str, password: String) -> Result<EditorId, String> {
+    pub async fn add_editor(&self, email: &str, password: String) -> Result<EditorId, AddEditorError> {
         let email = Email::parse(email)?;
         check_new_password(&password)?;
-        let hash = blocking(move || hash_password(&password)).await.map_err(|e| e.to_string())??;
+        let hash = blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| AddEditorError::Hash(e.to_string()))?
+            .map_err(|e| AddEditorError::Hash(e.to_string()))?;
         self.store.insert_editor(&email, &hash, self.clock.now()).await.map_err(|e| match e {
-            StoreError::Conflict(message) => message,
-            other => other.to_string(),
+            StoreError::Conflict(_) => AddEditorError::Taken,
+            other => AddEditorError::Store(other),
         })
     }
 
@@ -237,7 +253,7 @@ impl Auth {
             NewSession { token: random_token(), csrf: random_token(), known_browser: self.browser_mark(&account) };
         let now = self.clock.now();
         self.store.insert_session(&token_hash(&session.token), editor, &session.csrf, now).await.map_err(internal)?;
-        let audit = NewAudit { editor, action: "signed_in", detail: format!("from {ip}"), at: now };
+        let audit = NewAudit { editor, action: AuditAction::SignedIn, detail: format!("from {ip}"), at: now };
         self.store.record_audit(&audit, None).await.map_err(internal)?;
         Ok(session)
     }
@@ -259,7 +275,8 @@ impl Auth {
 
     pub async fn logout(&self, token: &str, editor: &EditorIdentity) -> Result<(), AppError> {
         self.store.delete_session(&token_hash(token)).await.map_err(internal)?;
-        let audit = NewAudit { editor: editor.id, action: "signed_out", detail: String::new(), at: self.clock.now() };
+        let audit =
+            NewAudit { editor: editor.id, action: AuditAction::SignedOut, detail: String::new(), at: self.clock.now() };
         self.store.record_audit(&audit, None).await.map_err(internal)
     }
 
@@ -281,8 +298,12 @@ impl Auth {
             )));
         }
         let token = format!("{API_TOKEN_PREFIX}{}", random_token());
-        let audit =
-            NewAudit { editor: by.id, action: "created_api_token", detail: name.to_owned(), at: self.clock.now() };
+        let audit = NewAudit {
+            editor: by.id,
+            action: AuditAction::CreatedApiToken,
+            detail: name.to_owned(),
+            at: self.clock.now(),
+        };
         self.store.insert_api_token(by.id, name, &token_hash(&token), &audit).await.map_err(internal)?;
         Ok(token)
     }
@@ -290,7 +311,7 @@ impl Auth {
     pub async fn revoke_api_token(&self, by: &EditorIdentity, id: i64) -> Result<(), AppError> {
         let audit = NewAudit {
             editor: by.id,
-            action: "revoked_api_token",
+            action: AuditAction::RevokedApiToken,
             detail: format!("token {id}"),
             at: self.clock.now(),
         };

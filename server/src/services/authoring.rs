@@ -6,10 +6,11 @@ use super::auth::Auth;
 use super::{internal, Clock, Polls};
 use crate::store::{NewAudit, Store, StoreError};
 use app::domain::{
-    slug_candidates, ApiTokenView, AppError, AuditView, CommentView, Dashboard, EditorIdentity, EditorPoll, NewPoll,
-    Poll, PollDraft, PollId, Publication, ShareKit, Slug, SourceCount, TimelinePoint, Transition, VoteSource,
+    slug_candidates, ApiTokenView, AppError, AuditAction, AuditView, EditorIdentity, NewPoll, Poll, PollAction,
+    PollDraft, PollError, PollId, Publication, ShareKit, Slug, Transition, VoteSource,
 };
 use app::services::EditorService;
+use app::services::{CommentView, Dashboard, EditorPoll, SourceCount, TimelinePoint};
 use std::sync::Arc;
 
 const AUDIT_LINES: i64 = 500;
@@ -35,8 +36,8 @@ impl Authoring {
         Authoring { store, clock, polls, auth, links, summaries }
     }
 
-    async fn stored(&self, id: i64) -> Result<Poll, AppError> {
-        self.store.poll_by_id(PollId(id)).await.map_err(internal)?.ok_or(AppError::PollNotFound)
+    async fn stored(&self, id: PollId) -> Result<Poll, AppError> {
+        self.store.poll_by_id(id).await.map_err(internal)?.ok_or(AppError::PollNotFound)
     }
 
     async fn votes(&self, poll: &Poll) -> Result<u64, AppError> {
@@ -61,12 +62,12 @@ impl Authoring {
         &self,
         by: &EditorIdentity,
         poll: NewPoll,
-        action: &'static str,
+        action: AuditAction,
         detail: String,
     ) -> Result<EditorPoll, AppError> {
         let audit = NewAudit { editor: by.id, action, detail, at: self.clock.now() };
         let id = self.store.create_poll(&poll, &audit).await.map_err(|e| store_error(e, &poll))?;
-        self.editor_poll(&self.stored(id.0).await?).await
+        self.editor_poll(&self.stored(id).await?).await
     }
 
     /// Writes `next` over `current` if nobody saved in between.
@@ -75,52 +76,63 @@ impl Authoring {
         by: &EditorIdentity,
         current: &Poll,
         next: NewPoll,
-        action: &'static str,
+        action: AuditAction,
         detail: String,
     ) -> Result<EditorPoll, AppError> {
         let audit = NewAudit { editor: by.id, action, detail, at: self.clock.now() };
         self.store.update_poll(current.id, current.version, &next, &audit).await.map_err(|e| store_error(e, &next))?;
         self.polls.forget(&current.slug);
-        self.polls.forget(&next.slug);
+        self.polls.forget(next.slug());
         // Live listeners, here and on other instances, see a poll closed, reopened or
         // reworded without waiting for a vote.
         self.polls.changed(current.id);
         if let Err(e) = self.store.announce_change(current.id).await {
             tracing::warn!(error = %e, "could not tell other instances of an edit");
         }
-        self.editor_poll(&self.stored(current.id.0).await?).await
+        self.editor_poll(&self.stored(current.id).await?).await
+    }
+
+    async fn transition(
+        &self,
+        by: &EditorIdentity,
+        current: Poll,
+        transition: Transition,
+    ) -> Result<EditorPoll, AppError> {
+        let next = current.after(transition, self.clock.now())?;
+        let detail = match transition {
+            Transition::Schedule => format!("opens {}", next.opens_at().to_rfc3339()),
+            Transition::OpenNow => "opened now".into(),
+            Transition::CloseNow => "closed now".into(),
+            Transition::Unschedule => "back to draft".into(),
+            Transition::Archive => "archived".into(),
+        };
+        self.replace(by, &current, next, AuditAction::Step(transition), detail).await
+    }
+
+    /// Next week's draft of `original`, at the first free address after its own.
+    async fn duplicate(&self, by: &EditorIdentity, original: Poll) -> Result<EditorPoll, AppError> {
+        let copy = original.duplicate(self.clock.now()).at(self.free_slug(original.slug.clone(), false).await?);
+        self.insert(by, copy, AuditAction::Duplicated, format!("from {}", original.slug)).await
     }
 }
 
 fn editor_view(poll: &Poll, total_votes: u64, now: chrono::DateTime<chrono::Utc>) -> EditorPoll {
-    EditorPoll { id: poll.id.0, version: poll.version, stage: poll.stage_at(now), total_votes, poll: poll.view(now) }
+    EditorPoll { id: poll.id, version: poll.version, stage: poll.stage_at(now), total_votes, poll: poll.view(now) }
 }
 
 fn store_error(e: StoreError, poll: &NewPoll) -> AppError {
     match e {
         StoreError::Stale => AppError::StaleEdit,
-        StoreError::Conflict(_) => AppError::SlugTaken(poll.slug.to_string()),
+        StoreError::Conflict(_) => AppError::SlugTaken(poll.slug().to_string()),
         other => internal(other),
     }
 }
 
 /// Which fields an edit changed, for the audit log.
 fn changes(before: &NewPoll, after: &NewPoll) -> String {
-    let fields = [
-        ("question", before.question != after.question),
-        ("address", before.slug != after.slug),
-        ("options", before.options != after.options),
-        ("choice rules", before.kind != after.kind),
-        ("comment box", before.allow_comment != after.allow_comment),
-        ("vote changes", before.allow_vote_change != after.allow_vote_change),
-        ("results visibility", before.results_visibility != after.results_visibility),
-        ("times", before.opens_at != after.opens_at || before.closes_at != after.closes_at),
-    ];
-    let changed: Vec<&str> = fields.iter().filter(|(_, c)| *c).map(|(name, _)| *name).collect();
-    if changed.is_empty() {
-        "no changes".into()
-    } else {
-        format!("changed {}", changed.join(", "))
+    match after.changes_from(before) {
+        changed if changed.is_empty() => "no changes".into(),
+        changed => format!("changed {}", changed.join(", ")),
     }
 }
 
@@ -134,11 +146,11 @@ impl EditorService for Authoring {
         Ok(polls)
     }
 
-    async fn poll(&self, id: i64) -> Result<EditorPoll, AppError> {
+    async fn poll(&self, id: PollId) -> Result<EditorPoll, AppError> {
         self.editor_poll(&self.stored(id).await?).await
     }
 
-    async fn dashboard(&self, id: i64) -> Result<Dashboard, AppError> {
+    async fn dashboard(&self, id: PollId) -> Result<Dashboard, AppError> {
         let poll = self.stored(id).await?;
         let now = self.clock.now();
         let counts = self.store.counts(poll.id).await.map_err(internal)?;
@@ -165,79 +177,57 @@ impl EditorService for Authoring {
                     choices: c.option_ids.iter().filter_map(label).collect(),
                 })
                 .collect(),
-            summary: self.summaries.list(id).await?.into_iter().next(),
+            summary: self.summaries.list(id.0).await?.into_iter().next(),
             summary_backends: self.summaries.backends(),
-            summarise_on_close: self.summaries.summarise_on_close(id).await?,
+            summarise_on_close: self.summaries.summarise_on_close(id.0).await?,
         })
     }
 
     async fn create_poll(&self, by: &EditorIdentity, draft: PollDraft) -> Result<EditorPoll, AppError> {
-        let wanted = draft.wanted_slug().map_err(AppError::InvalidPoll)?;
-        let exact = draft.slug.as_deref().is_some_and(|s| !s.trim().is_empty());
+        let wanted = draft.wanted_slug()?;
         // Check the draft before looking for a free address, so bad input is told first.
-        draft.build(wanted.clone(), Publication::Draft).map_err(AppError::InvalidPoll)?;
-        let slug = self.free_slug(wanted, exact).await?;
-        let poll = draft.build(slug, Publication::Draft).map_err(AppError::InvalidPoll)?;
-        let detail = format!("\"{}\"", poll.question);
-        self.insert(by, poll, "created", detail).await
+        let poll = draft.build(wanted.clone(), Publication::Draft)?;
+        let poll = poll.at(self.free_slug(wanted, draft.chosen_slug().is_some()).await?);
+        let detail = format!("\"{}\"", poll.question());
+        self.insert(by, poll, AuditAction::Created, detail).await
     }
 
-    async fn update_poll(&self, by: &EditorIdentity, id: i64, draft: PollDraft) -> Result<EditorPoll, AppError> {
-        let version = draft
-            .version
-            .ok_or_else(|| AppError::InvalidPoll("Say which version of the poll you edited (\"version\").".into()))?;
+    async fn update_poll(&self, by: &EditorIdentity, id: PollId, draft: PollDraft) -> Result<EditorPoll, AppError> {
+        let version = draft.version.ok_or(PollError::NoVersion)?;
         let current = self.stored(id).await?;
         if current.version != version {
             return Err(AppError::StaleEdit);
         }
         // An emptied slug field keeps the address; only an explicit new slug moves it.
-        let slug = match draft.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let slug = match draft.chosen_slug() {
             None => current.slug.clone(),
-            Some(_) => draft.wanted_slug().map_err(AppError::InvalidPoll)?,
+            Some(_) => draft.wanted_slug()?,
         };
-        let next = draft.build(slug, current.publication).map_err(AppError::InvalidPoll)?;
-        if next.slug != current.slug && current.publication != Publication::Draft {
-            return Err(AppError::EditRefused(
-                "This poll is published and its address may already be in a newsletter; it cannot change.".into(),
-            ));
-        }
-        let now = self.clock.now();
-        current.check_edit(&next, self.votes(&current).await?, now).map_err(AppError::EditRefused)?;
+        let next = draft.build(slug, current.publication)?;
+        current.check_address(next.slug())?;
+        current.check_edit(&next, self.votes(&current).await?, self.clock.now())?;
         let detail = changes(&current.to_new(), &next);
-        self.replace(by, &current, next, "edited", detail).await
+        self.replace(by, &current, next, AuditAction::Edited, detail).await
     }
 
-    async fn transition(&self, by: &EditorIdentity, id: i64, transition: Transition) -> Result<EditorPoll, AppError> {
-        let current = self.stored(id).await?;
-        let now = self.clock.now();
-        let next = current.after(transition, now).map_err(AppError::EditRefused)?;
-        let detail = match transition {
-            Transition::Schedule => format!("opens {}", next.opens_at.to_rfc3339()),
-            Transition::OpenNow => "opened now".into(),
-            Transition::CloseNow => "closed now".into(),
-            Transition::Unschedule => "back to draft".into(),
-            Transition::Archive => "archived".into(),
-        };
-        self.replace(by, &current, next, transition.name(), detail).await
-    }
-
-    async fn duplicate(&self, by: &EditorIdentity, id: i64) -> Result<EditorPoll, AppError> {
-        let original = self.stored(id).await?;
-        let mut copy = original.duplicate(self.clock.now());
-        copy.slug = self.free_slug(original.slug.clone(), false).await?;
-        self.insert(by, copy, "duplicated", format!("from {}", original.slug)).await
+    async fn act(&self, by: &EditorIdentity, id: PollId, action: PollAction) -> Result<EditorPoll, AppError> {
+        let poll = self.stored(id).await?;
+        match action {
+            PollAction::Step(transition) => self.transition(by, poll, transition).await,
+            PollAction::Duplicate => self.duplicate(by, poll).await,
+        }
     }
 
     async fn set_comment_hidden(
         &self,
         by: &EditorIdentity,
-        poll: i64,
+        poll: PollId,
         comment: i64,
         hidden: bool,
     ) -> Result<(), AppError> {
-        let action = if hidden { "hid_comment" } else { "restored_comment" };
+        let action = if hidden { AuditAction::HidComment } else { AuditAction::RestoredComment };
         let audit = NewAudit { editor: by.id, action, detail: format!("comment {comment}"), at: self.clock.now() };
-        match self.store.set_comment_hidden(PollId(poll), comment, hidden, &audit).await.map_err(internal)? {
+        match self.store.set_comment_hidden(poll, comment, hidden, &audit).await.map_err(internal)? {
             true => Ok(()),
             false => Err(AppError::NotFound),
         }
@@ -251,7 +241,7 @@ impl EditorService for Authoring {
         self.auth.api_tokens(by).await
     }
 
-    async fn share_kit(&self, id: i64, origin: &str) -> Result<ShareKit, AppError> {
+    async fn share_kit(&self, id: PollId, origin: &str) -> Result<ShareKit, AppError> {
         let poll = self.stored(id).await?;
         Ok(crate::delivery::share_kit(origin, &self.links, &poll.view(self.clock.now())))
     }

@@ -21,7 +21,7 @@ const RECHECK: Duration = Duration::from_secs(5);
 /// The results as listeners receive them.
 #[derive(Debug)]
 pub struct Snapshot {
-    /// The results JSON of `api.md`, serialised once for every listener.
+    /// The results JSON of `server/src/http/CONTRACT.md`, serialised once for every listener.
     pub json: Arc<str>,
     pub status: PollStatus,
     /// What the snapshot says, without its time: equal keys mean nothing changed.

@@ -12,7 +12,8 @@ pub use rate_limit::RateLimiter;
 
 use crate::metrics::Metrics;
 use crate::store::{NewVote, Store, StoreError};
-use app::api::{ArchiveEntry, HomePage, PollPage};
+use app::services::{ArchiveEntry, HomePage, PollPage};
+
 use app::domain::{
     AppError, Ballot, Poll, PollStatus, PollView, ResultsView, Slug, Tally, VoteOutcome, VoteReceipt, VoteSource,
     VoterChoices,

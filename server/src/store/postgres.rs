@@ -4,11 +4,9 @@
 //! voter's own answer reads them after their vote's commit.
 
 use super::postgres_votes::{CountsCache, VoteQueue, VOTES_CHANNEL};
-use super::{sql, Counts, NewVote, Store, StoreError};
-use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
-use chrono::{DateTime, Utc};
+use super::{Counts, NewVote, Store, StoreError};
+use app::domain::{PollId, VoteOutcome};
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use sqlx::Executor;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -27,16 +25,14 @@ impl PostgresStore {
         // a prompt 503 rather than a hang.
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(3)).connect(url).await?;
-        sqlx::migrate::Migrator::new(super::POSTGRES_MIGRATIONS).await?.run(&pool).await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         let (feed, _) = broadcast::channel(1024);
-        let summaries = super::summaries::SqlSummaries { pool: pool.clone(), locking: "FOR UPDATE SKIP LOCKED" };
+        let summaries = super::summaries::SqlSummaries::new(pool.clone());
         let counts = Arc::new(CountsCache::default());
         let votes = VoteQueue::start(pool.clone(), counts.clone());
         tokio::spawn(listen_for_votes(pool.clone(), feed.clone(), counts.clone()));
         Ok(PostgresStore { pool, summaries, counts, votes, feed })
     }
-
-    super::shared_queries!("BEGIN");
 
     async fn load_counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
         let mut loaded = self.counts.load(&self.pool, &[poll]).await?;
@@ -44,33 +40,17 @@ impl PostgresStore {
     }
 }
 
-super::editing::editor_store!(PostgresStore, "BEGIN", "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')");
+impl super::engine::Backed for PostgresStore {
+    type DB = sqlx::Postgres;
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     fn summaries(&self) -> &dyn super::SummaryStore {
         &self.summaries
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.pool.execute("SELECT 1").await?;
-        Ok(())
-    }
-
-    async fn has_polls(&self) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(sql::HAS_POLLS).fetch_one(&self.pool).await?)
-    }
-
-    async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError> {
-        self.insert_poll_rows(poll, created_at, None).await
-    }
-
-    async fn published_polls(&self) -> Result<Vec<Poll>, StoreError> {
-        self.polls_matching("publication <> 'draft'", None).await
-    }
-
-    async fn poll_by_slug(&self, slug: &Slug) -> Result<Option<Poll>, StoreError> {
-        Ok(self.polls_matching("slug = $1", Some(super::Bind::Text(slug.as_str()))).await?.pop())
     }
 
     async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
@@ -87,18 +67,8 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError> {
-        let keys: Vec<String> = sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
-        super::keys_of_vote(keys)
-    }
-
     async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError> {
         self.votes.record(vote).await
-    }
-
-    async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
-        sqlx::query(sql::INSERT_SECRET).bind(name).bind(candidate).execute(&self.pool).await?;
-        Ok(sqlx::query_scalar(sql::SECRET).bind(name).fetch_one(&self.pool).await?)
     }
 
     fn vote_feed(&self) -> Option<broadcast::Receiver<Option<PollId>>> {

@@ -122,7 +122,7 @@ async fn run_writer(
 async fn commit_group(pool: &PgPool, shard: i16, votes: &[NewVote]) -> Result<Vec<VoteOutcome>, StoreError> {
     let mut tx = pool.begin().await?;
     let all: Vec<&NewVote> = votes.iter().collect();
-    let batch = super::group::first_of_each(&all);
+    let batch = super::votes::first_of_each(&all);
     let inserted: Vec<(i64, i64, String)> = sqlx::query_as(INSERT_VOTES)
         .bind(batch.iter().map(|v| v.poll.0).collect::<Vec<_>>())
         .bind(batch.iter().map(|v| v.voter.as_str()).collect::<Vec<_>>())
@@ -131,7 +131,7 @@ async fn commit_group(pool: &PgPool, shard: i16, votes: &[NewVote]) -> Result<Ve
         .bind(batch.iter().map(|v| v.subscriber.as_deref()).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
-    let super::group::Inserted { mut outcomes, choices, comments } = super::group::rows_of(&all, &inserted);
+    let super::votes::Inserted { mut outcomes, choices, comments } = super::votes::rows_of(&all, &inserted);
     if !choices.is_empty() {
         sqlx::query(INSERT_CHOICES)
             .bind(choices.iter().map(|c| c.0).collect::<Vec<_>>())
@@ -152,7 +152,7 @@ async fn commit_group(pool: &PgPool, shard: i16, votes: &[NewVote]) -> Result<Ve
     // Repeats: a change of vote, or the earlier vote read back (rare; one by one).
     for (vote, outcome) in votes.iter().zip(outcomes.iter_mut()) {
         if outcome.is_none() {
-            *outcome = Some(super::insert_vote_rows!(&mut *tx, vote));
+            *outcome = Some(super::votes::insert_vote::<sqlx::Postgres>(&mut *tx, vote).await?);
         }
     }
     let outcomes: Vec<VoteOutcome> = outcomes.into_iter().map(|o| o.expect("every vote has an outcome")).collect();

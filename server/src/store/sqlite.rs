@@ -2,9 +2,9 @@
 //! writer task that commits votes in groups (one fsync per group, not per vote) and keeps
 //! the tallies in memory in commit order, so cached counts are exact.
 
-use super::{counts_from_rows, sql, Counts, NewVote, Store, StoreError};
-use app::domain::{NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome};
-use chrono::{DateTime, Utc};
+use super::rows::counts_from_rows;
+use super::{sql, Counts, NewVote, Store, StoreError};
+use app::domain::{PollId, VoteOutcome};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -48,47 +48,28 @@ impl SqliteStore {
             std::fs::create_dir_all(folder).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
         let pool = SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(options.clone()).await?;
-        sqlx::migrate::Migrator::new(super::SQLITE_MIGRATIONS).await?.run(&pool).await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
         let connection = SqliteConnection::connect_with(&options).await?;
         let (writer, jobs) = mpsc::channel(QUEUE);
         let tallies = Tallies::default();
         tokio::spawn(run_writer(connection, jobs, tallies.clone()));
         // No row locks in SQLite: its writes are serialised, so a claim cannot be taken twice.
-        let summaries = super::summaries::SqlSummaries { pool: pool.clone(), locking: "" };
+        let summaries = super::summaries::SqlSummaries::new(pool.clone());
         Ok(SqliteStore { pool, summaries, writer, tallies })
     }
-
-    // Writes take the lock up front: a deferred BEGIN could fail to upgrade under the writer.
-    super::shared_queries!("BEGIN IMMEDIATE");
 }
 
-super::editing::editor_store!(SqliteStore, "BEGIN IMMEDIATE", "substr(created_at, 1, 13)");
+impl super::engine::Backed for SqliteStore {
+    type DB = Sqlite;
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
 
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     fn summaries(&self) -> &dyn super::SummaryStore {
         &self.summaries
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.pool.execute("SELECT 1").await?;
-        Ok(())
-    }
-
-    async fn has_polls(&self) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(sql::HAS_POLLS).fetch_one(&self.pool).await?)
-    }
-
-    async fn insert_poll(&self, poll: &NewPoll, created_at: DateTime<Utc>) -> Result<PollId, StoreError> {
-        self.insert_poll_rows(poll, created_at, None).await
-    }
-
-    async fn published_polls(&self) -> Result<Vec<Poll>, StoreError> {
-        self.polls_matching("publication <> 'draft'", None).await
-    }
-
-    async fn poll_by_slug(&self, slug: &Slug) -> Result<Option<Poll>, StoreError> {
-        Ok(self.polls_matching("slug = $1", Some(super::Bind::Text(slug.as_str()))).await?.pop())
     }
 
     async fn counts(&self, poll: PollId) -> Result<Arc<Counts>, StoreError> {
@@ -104,20 +85,10 @@ impl Store for SqliteStore {
         self.counts(poll).await
     }
 
-    async fn vote_of(&self, poll: PollId, voter: &str) -> Result<Option<Vec<OptionKey>>, StoreError> {
-        let keys: Vec<String> = sqlx::query_scalar(sql::VOTE_OF).bind(poll.0).bind(voter).fetch_all(&self.pool).await?;
-        super::keys_of_vote(keys)
-    }
-
     async fn record_vote(&self, vote: NewVote) -> Result<VoteOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer.send(Job::Vote(vote, reply)).await.map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
-    }
-
-    async fn secret(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
-        sqlx::query(sql::INSERT_SECRET).bind(name).bind(candidate).execute(&self.pool).await?;
-        Ok(sqlx::query_scalar(sql::SECRET).bind(name).fetch_one(&self.pool).await?)
     }
 }
 
@@ -190,7 +161,7 @@ async fn commit_group(
 
 /// Writes `votes` in one transaction and commits it; on error nothing of them is stored.
 async fn write_group(db: &mut SqliteConnection, votes: &[&NewVote]) -> Result<Vec<VoteOutcome>, StoreError> {
-    db.execute("BEGIN IMMEDIATE").await?;
+    db.execute(<Sqlite as super::engine::Engine>::BEGIN_WRITE).await?;
     match write_votes(db, votes).await {
         Ok(outcomes) => match db.execute("COMMIT").await {
             Ok(_) => Ok(outcomes),
@@ -214,7 +185,7 @@ const ROWS_PER_INSERT: usize = 100;
 /// repeats one by one.
 async fn write_votes(db: &mut SqliteConnection, votes: &[&NewVote]) -> Result<Vec<VoteOutcome>, StoreError> {
     let mut inserted: Vec<(i64, i64, String)> = Vec::with_capacity(votes.len());
-    for chunk in super::group::first_of_each(votes).chunks(ROWS_PER_INSERT) {
+    for chunk in super::votes::first_of_each(votes).chunks(ROWS_PER_INSERT) {
         let mut insert =
             QueryBuilder::<Sqlite>::new("INSERT INTO votes (poll_id, voter_id, source, created_at, subscriber) ");
         insert.push_values(chunk, |mut row, vote| {
@@ -228,7 +199,7 @@ async fn write_votes(db: &mut SqliteConnection, votes: &[&NewVote]) -> Result<Ve
         insert.push(" ON CONFLICT DO NOTHING RETURNING id, poll_id, voter_id");
         inserted.extend(insert.build_query_as::<(i64, i64, String)>().persistent(false).fetch_all(&mut *db).await?);
     }
-    let super::group::Inserted { mut outcomes, choices, comments } = super::group::rows_of(votes, &inserted);
+    let super::votes::Inserted { mut outcomes, choices, comments } = super::votes::rows_of(votes, &inserted);
     for chunk in choices.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO vote_choices (vote_id, poll_id, option_id) ");
         insert.push_values(chunk, |mut row, (vote, poll, option)| {
@@ -253,5 +224,5 @@ async fn write_votes(db: &mut SqliteConnection, votes: &[&NewVote]) -> Result<Ve
 }
 
 async fn insert_vote(db: &mut SqliteConnection, vote: &NewVote) -> Result<VoteOutcome, StoreError> {
-    Ok(super::insert_vote_rows!(db, vote))
+    super::votes::insert_vote::<Sqlite>(db, vote).await
 }

@@ -1,9 +1,10 @@
 //! Summary jobs as stored: one row per summary, claimed by one worker at a time under a
 //! lease (a worker that dies lets its lease run out and another takes the job over), and
-//! finished in one statement, so a summary is never half written. The SQL is shared; each
-//! engine binds it in its own file, and only claiming differs (PostgreSQL skips rows that
-//! another instance is claiming, `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a time).
+//! finished in one statement, so a summary is never half written. The SQL is written once over
+//! either engine; only claiming differs (`Engine::CLAIM_LOCK`: PostgreSQL skips rows that
+//! another instance is claiming; SQLite has one writer at a time).
 
+use super::engine::Column;
 use super::StoreError;
 use app::domain::PollId;
 use chrono::{DateTime, Utc};
@@ -155,24 +156,29 @@ pub(super) fn returning_insert() -> String {
 /// taken while claiming differs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, none on SQLite, whose
 /// writes are serialised anyway).
 pub struct SqlSummaries<DB: sqlx::Database> {
-    pub(super) pool: sqlx::Pool<DB>,
-    pub(super) locking: &'static str,
+    pool: sqlx::Pool<DB>,
+}
+
+impl<DB: sqlx::Database> SqlSummaries<DB> {
+    pub(super) fn new(pool: sqlx::Pool<DB>) -> Self {
+        SqlSummaries { pool }
+    }
 }
 
 #[async_trait::async_trait]
 impl<DB> SummaryStore for SqlSummaries<DB>
 where
-    DB: sqlx::Database,
+    DB: super::engine::Engine,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
     for<'r> StoredSummary: sqlx::FromRow<'r, DB::Row>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    i64: Column<DB>,
+    Option<i64>: Column<DB>,
+    i32: Column<DB>,
+    f64: Column<DB>,
+    bool: Column<DB>,
+    DateTime<Utc>: Column<DB>,
     for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     async fn enqueue_summary(
@@ -220,7 +226,7 @@ where
         lease_until: DateTime<Utc>,
     ) -> Result<Option<StoredSummary>, StoreError> {
         sqlx::query::<DB>(sql::GIVE_UP).bind(now).bind(MAX_ATTEMPTS).execute(&self.pool).await?;
-        let claim = sql::claim(self.locking);
+        let claim = sql::claim(DB::CLAIM_LOCK);
         Ok(sqlx::query_as::<DB, StoredSummary>(&claim)
             .bind(worker)
             .bind(now)

@@ -1,5 +1,5 @@
 //! Grounding checks: what every summary must pass before an editor sees it, whichever
-//! backend wrote it, and again after an editor's edits (`api.md`, "Summaries").
+//! backend wrote it, and again after an editor's edits (`server/src/http/CONTRACT.md`, "Summaries").
 //! - quotes are exact contiguous spans of the cited comment, after Unicode normalisation
 //!   (NFC) and whitespace folding only;
 //! - every cited comment exists, is visible, belongs to the poll, and was written by a
@@ -72,7 +72,7 @@ pub struct Draft {
     pub overview: String,
 }
 
-/// The outcome, as `api.md`'s `checks`, with a sentence per problem: the reason given to a
+/// The outcome, as the contract's `checks`, with a sentence per problem: the reason given to a
 /// model on its retry and shown to the editor.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Report {

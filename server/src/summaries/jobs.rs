@@ -12,7 +12,7 @@ use super::view::{self, StoredResult};
 use super::{SummaryError, Writer};
 use crate::services::Clock;
 use crate::store::{FinishedSummary, NewAudit, Store, StoredSummary};
-use app::domain::{AppError, EditorIdentity, PollId, SummaryEdits, SummaryView};
+use app::domain::{AppError, AuditAction, EditorIdentity, PollId, SummaryEdits, SummaryView};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify, OnceCell};
@@ -132,7 +132,7 @@ impl Summaries {
             if let Some(by) = by {
                 let audit = NewAudit {
                     editor: by.id,
-                    action: "summarised_comments",
+                    action: AuditAction::SummarisedComments,
                     detail: format!("summary {} ({})", stored.id, kind.as_str()),
                     at: self.clock.now(),
                 };
@@ -169,7 +169,7 @@ impl Summaries {
         self.store.summaries().set_summarise_on_close(target.id, on).await.map_err(internal)?;
         let audit = NewAudit {
             editor: by.id,
-            action: "set_summary_on_close",
+            action: AuditAction::SetSummaryOnClose,
             detail: if on { "on".into() } else { "off".into() },
             at: self.clock.now(),
         };
@@ -191,7 +191,7 @@ impl Summaries {
             .as_deref()
             .and_then(|r| serde_json::from_str(r).ok())
             .ok_or_else(|| AppError::SummaryNotReady("This summary has no result to approve.".into()))?;
-        // `themes: [{"title": …}]` (api.md's shape) may leave titles out: those stay as they are.
+        // `themes: [{"title": …}]` (the contract's shape) may leave titles out: those stay as they are.
         let titles = edits.titles.or_else(|| {
             edits.themes.map(|edits| {
                 (0..result.themes.len().max(edits.len()))
@@ -239,7 +239,8 @@ impl Summaries {
         {
             return Err(AppError::SummaryNotReady("This summary changed while you approved it; reload.".into()));
         }
-        let audit = NewAudit { editor: by.id, action: "approved_summary", detail: format!("summary {id}"), at: now };
+        let audit =
+            NewAudit { editor: by.id, action: AuditAction::ApprovedSummary, detail: format!("summary {id}"), at: now };
         self.store.record_audit(&audit, Some((poll.id, poll.slug.as_str()))).await.map_err(internal)?;
         self.get(id).await
     }

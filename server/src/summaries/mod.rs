@@ -1,4 +1,4 @@
-//! The comment summariser (`api.md`, "Summaries"): a room of its own, reached through one
+//! The comment summariser (`server/src/http/CONTRACT.md`, "Summaries"): a room of its own, reached through one
 //! service (`Summaries`) and one worker (`jobs`).
 //! - `pipeline`: comments → embeddings → themes per option → quotes → counts → prose → checks;
 //! - `embed`, `cluster`: sentence vectors (MiniLM through candle, or hashed words) and

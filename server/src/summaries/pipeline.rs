@@ -336,7 +336,7 @@ pub fn excerpt(body: &str) -> &str {
         .char_indices()
         .filter(|(i, c)| matches!(c, '.' | '!' | '?' | '。') && *i > 40)
         .map(|(i, c)| i + c.len_utf8())
-        .last();
+        .next_back();
     match sentence_end {
         Some(end) => body[..end].trim(),
         None => {

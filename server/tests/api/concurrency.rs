@@ -56,7 +56,7 @@ async fn many_voters_at_once_are_each_counted_once(backend: Backend) {
 async fn two_instances_on_one_postgres_count_every_vote_exactly_once() {
     let first = std::sync::Arc::new(spawn_app(Backend::Postgres).await);
     let second = std::sync::Arc::new(first.another_instance().await);
-    first.add_poll(app::domain::NewPoll { allow_vote_change: true, ..open_poll("scale") }).await;
+    first.add_poll(app::domain::PollDraft { allow_vote_change: true, ..open_poll("scale") }).await;
     let keys = ["yes", "no", "maybe"];
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..240usize {

@@ -1,4 +1,4 @@
-//! Delivery (`api.md`, "Delivery"): the widget and its framing, oEmbed, results images,
+//! Delivery (`server/src/http/CONTRACT.md`, "Delivery"): the widget and its framing, oEmbed, results images,
 //! one-click email votes and live results, on both engines; two instances on PostgreSQL.
 
 use crate::helpers::*;
@@ -177,7 +177,7 @@ async fn poll_pages_name_their_card_and_oembed(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
     let card = format!("content=\"{}/polls/carded/results.png?w=1200&amp;h=630\"", app.base);
     assert!(page.contains(&format!("property=\"og:image\" {card}")), "{page}");
-    assert!(page.contains(&format!("name=\"twitter:card\" content=\"summary_large_image\"")));
+    assert!(page.contains("name=\"twitter:card\" content=\"summary_large_image\""));
     let oembed = format!("{}/oembed?url={}&amp;format=json", app.base, percent(&app.url("/polls/carded")));
     assert!(page.contains("type=\"application/json+oembed\"") && page.contains(&oembed), "{page}");
     // The card it names is there.
@@ -245,7 +245,7 @@ async fn result_images_follow_votes_unless_hidden(backend: Backend) {
 
     // Hidden results: no figures, and nothing changes as votes arrive.
     let hidden =
-        app::domain::NewPoll { results_visibility: ResultsVisibility::AfterClose, ..open_poll("secret-ballot") };
+        app::domain::PollDraft { results_visibility: ResultsVisibility::AfterClose, ..open_poll("secret-ballot") };
     app.add_poll(hidden).await;
     let (_, hidden_etag, hidden_png) = image(&client, app.url("/polls/secret-ballot/results.png")).await;
     let (_, _, hidden_svg) = image(&client, app.url("/polls/secret-ballot/results.svg")).await;
@@ -456,8 +456,11 @@ async fn live_results_arrive_after_a_vote_and_end_at_close(backend: Backend) {
 
 async fn live_results_respect_visibility_and_the_listener_cap(backend: Backend) {
     let app = spawn_app_with(backend, Options { max_listeners: Some(2), ..Options::default() }).await;
-    app.add_poll(app::domain::NewPoll { results_visibility: ResultsVisibility::AfterVote, ..open_poll("after-vote") })
-        .await;
+    app.add_poll(app::domain::PollDraft {
+        results_visibility: ResultsVisibility::AfterVote,
+        ..open_poll("after-vote")
+    })
+    .await;
     let reader = voter();
     let (status, body) = EventStream::open(&reader, app.url("/api/v1/polls/after-vote/events")).await.err().unwrap();
     assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "results_hidden"));

@@ -1,6 +1,6 @@
 use crate::helpers::*;
 use crate::on_both_stores;
-use app::domain::{NewPoll, PollKind};
+use app::domain::{ChoiceKind, PollDraft};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -20,8 +20,8 @@ async fn raw_vote(app: &TestApp, slug: &str, content_type: &str, body: Vec<u8>) 
 async fn bad_votes_get_their_error_and_write_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     app.add_poll(open_poll("strict")).await;
-    app.add_poll(NewPoll { kind: PollKind::Multiple { max_choices: 2 }, ..open_poll("pick-two") }).await;
-    app.add_poll(NewPoll { allow_comment: false, ..open_poll("no-comments") }).await;
+    app.add_poll(PollDraft { kind: ChoiceKind::Multiple, max_choices: 2, ..open_poll("pick-two") }).await;
+    app.add_poll(PollDraft { allow_comment: false, ..open_poll("no-comments") }).await;
     app.add_poll(closed_poll("gone")).await;
     app.add_poll(scheduled_poll("soon")).await;
 

@@ -1,4 +1,4 @@
-use app::domain::{NewPoll, OptionKey, PollKind, Publication, ResultsVisibility, Slug};
+use app::domain::{ChoiceKind, DraftOption, PollDraft, Publication, ResultsVisibility};
 use chrono::{DateTime, Duration, Utc};
 use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Response, StatusCode};
@@ -181,8 +181,13 @@ impl TestApp {
         response.text().await.unwrap()
     }
 
-    pub async fn add_poll(&self, poll: NewPoll) {
-        poll.validate().expect("test poll is valid");
+    /// Stores a published poll, checked as the editor's form checks it.
+    pub async fn add_poll(&self, poll: PollDraft) {
+        self.add_poll_as(poll, Publication::Published).await
+    }
+
+    pub async fn add_poll_as(&self, draft: PollDraft, publication: Publication) {
+        let poll = draft.build(draft.wanted_slug().expect("test slug"), publication).expect("test poll is valid");
         self.store.insert_poll(&poll, Utc::now()).await.expect("insert poll");
     }
 
@@ -347,33 +352,34 @@ pub fn error_code(body: &Value) -> &str {
 }
 
 /// An open single-choice poll (yes / no / maybe) with comments and results always visible.
-pub fn open_poll(slug: &str) -> NewPoll {
+pub fn open_poll(slug: &str) -> PollDraft {
     let now = Utc::now();
-    NewPoll {
-        slug: Slug::parse(slug).unwrap(),
+    PollDraft {
+        slug: Some(slug.to_owned()),
         question: format!("Question for {slug}?"),
-        kind: PollKind::Single,
+        kind: ChoiceKind::Single,
+        max_choices: 1,
         options: [("yes", "Yes"), ("no", "No"), ("maybe", "Maybe")]
             .iter()
-            .map(|(k, l)| (OptionKey::parse(k).unwrap(), l.to_string()))
+            .map(|(k, l)| DraftOption { id: Some(k.to_string()), label: l.to_string() })
             .collect(),
         allow_comment: true,
         allow_vote_change: false,
         results_visibility: ResultsVisibility::Always,
-        publication: Publication::Published,
         opens_at: now - Duration::hours(1),
         closes_at: now + Duration::days(1),
+        version: None,
     }
 }
 
-pub fn closed_poll(slug: &str) -> NewPoll {
+pub fn closed_poll(slug: &str) -> PollDraft {
     let now = Utc::now();
-    NewPoll { opens_at: now - Duration::days(8), closes_at: now - Duration::days(1), ..open_poll(slug) }
+    PollDraft { opens_at: now - Duration::days(8), closes_at: now - Duration::days(1), ..open_poll(slug) }
 }
 
-pub fn scheduled_poll(slug: &str) -> NewPoll {
+pub fn scheduled_poll(slug: &str) -> PollDraft {
     let now = Utc::now();
-    NewPoll { opens_at: now + Duration::days(1), closes_at: now + Duration::days(8), ..open_poll(slug) }
+    PollDraft { opens_at: now + Duration::days(1), closes_at: now + Duration::days(8), ..open_poll(slug) }
 }
 
 pub fn choices(keys: &[&str]) -> Value {

@@ -1,6 +1,6 @@
 use crate::helpers::*;
 use crate::on_both_stores;
-use app::domain::NewPoll;
+use app::domain::PollDraft;
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 
@@ -121,8 +121,8 @@ async fn markup_in_questions_renders_as_text(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut poll = open_poll("markup");
     poll.question = "Is </title><script>alert('pwned')</script> a question?".into();
-    poll.options[0].1 = "<b>bold</b> & brave".into();
-    app.add_poll(NewPoll { ..poll }).await;
+    poll.options[0].label = "<b>bold</b> & brave".into();
+    app.add_poll(PollDraft { ..poll }).await;
     let (_, html) = page(&voter(), &app, "/polls/markup").await;
     assert!(!html.contains("<script>alert"), "script tag must not reach the page: {html}");
     assert!(html.contains("&lt;script&gt;alert"), "the question is shown as text");

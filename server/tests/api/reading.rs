@@ -1,6 +1,6 @@
 use crate::helpers::*;
 use crate::on_both_stores;
-use app::domain::{NewPoll, ResultsVisibility};
+use app::domain::{PollDraft, ResultsVisibility};
 use reqwest::StatusCode;
 
 on_both_stores!(
@@ -86,9 +86,9 @@ async fn poll_detail_follows_the_contract(backend: Backend) {
 
 async fn results_follow_the_visibility_rule(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.add_poll(NewPoll { results_visibility: ResultsVisibility::AfterVote, ..open_poll("after-vote") }).await;
-    app.add_poll(NewPoll { results_visibility: ResultsVisibility::Never, ..open_poll("never") }).await;
-    app.add_poll(NewPoll { results_visibility: ResultsVisibility::AfterClose, ..closed_poll("after-close") }).await;
+    app.add_poll(PollDraft { results_visibility: ResultsVisibility::AfterVote, ..open_poll("after-vote") }).await;
+    app.add_poll(PollDraft { results_visibility: ResultsVisibility::Never, ..open_poll("never") }).await;
+    app.add_poll(PollDraft { results_visibility: ResultsVisibility::AfterClose, ..closed_poll("after-close") }).await;
     let client = voter();
 
     let (status, body) = get_json(&client, app.url("/api/v1/polls/after-vote/results")).await;
@@ -168,7 +168,7 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
 
 async fn drafts_are_invisible(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.add_poll(NewPoll { publication: app::domain::Publication::Draft, ..open_poll("secret-draft") }).await;
+    app.add_poll_as(open_poll("secret-draft"), app::domain::Publication::Draft).await;
     let client = voter();
     let (status, body) = get_json(&client, app.url("/api/v1/polls/secret-draft")).await;
     assert_eq!((status, error_code(&body)), (StatusCode::NOT_FOUND, "poll_not_found"));

@@ -1,4 +1,4 @@
-//! Summaries of reader comments (`api.md`, "Summaries"): jobs, grounding, approval, the
+//! Summaries of reader comments (`server/src/http/CONTRACT.md`, "Summaries"): jobs, grounding, approval, the
 //! reader side, restarts and several workers.
 
 use crate::helpers::*;
@@ -97,7 +97,7 @@ async fn summary(editor: &Editor, id: i64) -> Value {
     body["summary"].clone()
 }
 
-/// Every guarantee of `api.md` on a finished summary, checked against the stored comments.
+/// Every guarantee of `server/src/http/CONTRACT.md` on a finished summary, checked against the stored comments.
 fn assert_grounded(summary: &Value, visible: &HashMap<i64, (String, String)>) {
     assert_eq!(summary["status"], "done", "{summary}");
     assert_eq!(summary["checks"]["quotes_verbatim"], true, "{summary}");

@@ -1,6 +1,6 @@
 use crate::helpers::*;
 use crate::on_both_stores;
-use app::domain::{NewPoll, PollKind};
+use app::domain::{ChoiceKind, PollDraft};
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -53,7 +53,7 @@ async fn a_second_vote_from_the_same_voter_does_not_count(backend: Backend) {
 
 async fn multiple_choice_counts_each_option(backend: Backend) {
     let app = spawn_app(backend).await;
-    app.add_poll(NewPoll { kind: PollKind::Multiple { max_choices: 2 }, ..open_poll("many") }).await;
+    app.add_poll(PollDraft { kind: ChoiceKind::Multiple, max_choices: 2, ..open_poll("many") }).await;
     let (status, receipt) = vote(&voter(), &app, "many", choices(&["maybe", "yes"])).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(receipt["vote"]["choices"], json!(["yes", "maybe"]), "stored in poll order");

@@ -8,9 +8,10 @@ use super::{editor_page, loading, route_poll_id, Csrf};
 use crate::api::editor::{load_editor_poll, load_new_draft, SavePoll};
 use crate::components::input_time;
 use crate::domain::{
-    AppError, DraftOption, EditorIdentity, EditorPoll, PollDraft, ResultsVisibility, Stage, COMMENT_MAX_CHARS,
+    AppError, ChoiceKind, DraftOption, EditorIdentity, PollDraft, ResultsVisibility, Stage, COMMENT_MAX_CHARS,
     LABEL_MAX_CHARS, QUESTION_MAX_CHARS,
 };
+use crate::services::EditorPoll;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -88,7 +89,7 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
 
     let question = RwSignal::new(draft.question.clone());
     let slug = RwSignal::new(draft.slug.clone().unwrap_or_default());
-    let kind = RwSignal::new(draft.kind.clone());
+    let kind = RwSignal::new(draft.kind);
     let max_choices = RwSignal::new(draft.max_choices);
     let allow_comment = RwSignal::new(draft.allow_comment);
     let allow_vote_change = RwSignal::new(draft.allow_vote_change);
@@ -232,9 +233,9 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
         <div class="field-row">
             <div>
                 <label for="kind">"Readers choose"</label>
-                <select id="kind" name="kind" on:change=move |ev| kind.set(event_target_value(&ev))>
-                    <option value="single" selected=draft.kind == "single">"One option"</option>
-                    <option value="multiple" selected=draft.kind == "multiple">"Several options"</option>
+                <select id="kind" name="kind" on:change=move |ev| kind.set(ChoiceKind::parse(&event_target_value(&ev)).unwrap_or(ChoiceKind::Single))>
+                    <option value="single" selected=draft.kind == ChoiceKind::Single>"One option"</option>
+                    <option value="multiple" selected=draft.kind == ChoiceKind::Multiple>"Several options"</option>
                 </select>
             </div>
             <div>
@@ -330,11 +331,11 @@ fn TimeField(
 fn Preview(
     question: RwSignal<String>,
     rows: RwSignal<Vec<Row>>,
-    kind: RwSignal<String>,
+    kind: RwSignal<ChoiceKind>,
     max_choices: RwSignal<u32>,
     allow_comment: RwSignal<bool>,
 ) -> impl IntoView {
-    let single = move || kind.get() == "single";
+    let single = move || kind.get() == ChoiceKind::Single;
     view! {
         <aside class="preview" aria-label="Preview">
             <p class="eyebrow">"Preview: what readers see"</p>

@@ -6,9 +6,8 @@
 use super::{editor_page, loading, route_poll_id, Csrf, StageBadge, Times};
 use crate::api::editor::{load_dashboard, load_share, EditorPage};
 use crate::components::{LocalTime, ResultsBars};
-use crate::domain::{
-    AppError, CommentView, Dashboard, EditorIdentity, ShareKit, SourceCount, Stage, TimelinePoint, Transition,
-};
+use crate::domain::{AppError, EditorIdentity, ShareKit, Stage, Transition};
+use crate::services::{CommentView, Dashboard, SourceCount, TimelinePoint};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -36,7 +35,7 @@ pub fn DashboardPage() -> impl IntoView {
 
 /// Reloads the figures whenever the poll's live stream says its results changed (the
 /// server sends at most a few such events a second), while the poll can take votes.
-fn keep_live(id: i64, live: RwSignal<Dashboard>) {
+fn keep_live(id: crate::domain::PollId, live: RwSignal<Dashboard>) {
     if !matches!(live.get_untracked().poll.stage, Stage::Open | Stage::Scheduled) {
         return;
     }
@@ -160,7 +159,7 @@ fn Sources(sources: Vec<SourceCount>) -> impl IntoView {
 }
 
 #[component]
-fn CommentItem(me: EditorIdentity, poll: i64, comment: CommentView) -> impl IntoView {
+fn CommentItem(me: EditorIdentity, poll: crate::domain::PollId, comment: CommentView) -> impl IntoView {
     let CommentView { id, body, hidden, at, choices } = comment;
     view! {
         <li class="comment-item" class:hidden-comment=hidden id=format!("comment-{id}")>

@@ -1,6 +1,6 @@
 use super::{editor_page, loading, StageBadge, Times};
 use crate::api::editor::load_editor_polls;
-use crate::domain::EditorPoll;
+use crate::services::EditorPoll;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -78,9 +78,9 @@ fn editor_page<T: 'static>(
 }
 
 /// The `:id` of the current route, when it is a number.
-fn route_poll_id() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
+fn route_poll_id() -> impl Fn() -> Option<crate::domain::PollId> + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();
-    move || params.read().get("id").and_then(|id| id.parse::<i64>().ok())
+    move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).map(crate::domain::PollId)
 }
 
 fn loading() -> impl IntoView {

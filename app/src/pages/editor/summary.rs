@@ -13,7 +13,7 @@ use leptos::prelude::*;
 #[component]
 pub fn SummaryPanel(
     me: EditorIdentity,
-    poll: i64,
+    poll: crate::domain::PollId,
     summary: Option<SummaryView>,
     backends: Vec<String>,
     options: Vec<OptionView>,

@@ -145,7 +145,11 @@ pub async fn confirm(
     }
     let reader = Reader { subscriber: Some(state.email_links.subscriber(&checked.sub)), ..reader };
     let slug = checked.poll.slug.as_str();
-    let receipt = match state.polls.cast_vote(slug, &reader, &[checked.option.clone()], None, VoteSource::Email).await {
+    let receipt = match state
+        .polls
+        .cast_vote(slug, &reader, std::slice::from_ref(&checked.option), None, VoteSource::Email)
+        .await
+    {
         Ok(receipt) => receipt,
         Err(error) => return private(PageError { error, back }.into_response()),
     };

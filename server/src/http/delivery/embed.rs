@@ -8,8 +8,8 @@ use super::super::errors::{escape, ApiError, PageError};
 use super::super::form::vote_by_form;
 use super::super::AppState;
 use super::results_html;
-use app::api::PollPage;
 use app::domain::{AppError, PollStatus, PollView, Slug, VoteSource};
+use app::services::PollPage;
 use app::services::{Reader, ReaderService};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -296,7 +296,7 @@ async fn oembed_json(state: &AppState, origin: &str, query: &str) -> Result<OEmb
     let url = param("url").filter(|u| !u.is_empty()).ok_or_else(|| {
         AppError::MalformedRequest("url is required: the address of a poll page or widget of this site".into())
     })?;
-    let slug = poll_slug_in(url, origin).ok_or_else(|| AppError::NotFound)?;
+    let slug = poll_slug_in(url, origin).ok_or(AppError::NotFound)?;
     let poll = state.polls.poll(&slug).await?;
     let max = |name: &str| param(name).and_then(|v| v.parse::<u32>().ok()).filter(|v| *v > 0);
     let width = max("maxwidth").map_or(600, |w| w.min(600));

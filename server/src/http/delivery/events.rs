@@ -63,7 +63,7 @@ pub async fn editor_events(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path.map_err(|_| AppError::PollNotFound)?;
-    let poll = app::services::EditorService::poll(&*state.authoring, id).await?;
+    let poll = app::services::EditorService::poll(&*state.authoring, app::domain::PollId(id)).await?;
     let poll = state.polls.find(poll.poll.slug.as_str()).await?;
     stream(&state, poll.id, &poll.slug)
 }

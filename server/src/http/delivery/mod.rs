@@ -1,4 +1,4 @@
-//! The doors of delivery (`api.md`, "Delivery"): the embeddable widget and its scripts,
+//! The doors of delivery (`server/src/http/CONTRACT.md`, "Delivery"): the embeddable widget and its scripts,
 //! oEmbed, results images, one-click email votes and live results over SSE. Every vote
 //! here goes through `Polls::cast_vote`, like the poll page's and the API's.
 

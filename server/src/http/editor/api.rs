@@ -5,8 +5,9 @@ use super::super::errors::{body_error, ApiError};
 use super::super::openapi::{BodyRefusals, EditorRefusals, ErrorBody};
 use super::super::AppState;
 use super::{download, guard::MAX_EDITOR_BODY};
-use app::domain::{AppError, AuditView, Dashboard, EditorIdentity, EditorPoll, Esp, PollDraft, Transition};
+use app::domain::{AppError, AuditView, EditorIdentity, Esp, PollAction, PollDraft, PollId, Transition};
 use app::services::EditorService;
+use app::services::{Dashboard, EditorPoll};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -59,8 +60,8 @@ struct AuditLog {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn id_of(path: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
-    path.map(|Path(id)| id).map_err(|_| ApiError(AppError::PollNotFound))
+fn id_of(path: Result<Path<i64>, PathRejection>) -> Result<PollId, ApiError> {
+    path.map(|Path(id)| PollId(id)).map_err(|_| ApiError(AppError::PollNotFound))
 }
 
 fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, shape: &str) -> Result<T, AppError> {
@@ -134,7 +135,7 @@ async fn transition(
     path: Result<Path<i64>, PathRejection>,
     step: Transition,
 ) -> ApiResult<Json<EditorPoll>> {
-    Ok(Json(state.authoring.transition(by, id_of(path)?, step).await?))
+    Ok(Json(state.authoring.act(by, id_of(path)?, PollAction::Step(step)).await?))
 }
 
 /// One workflow step's handler and its documented operation. A macro because each step needs
@@ -178,7 +179,7 @@ async fn duplicate(
     Extension(by): Extension<EditorIdentity>,
     path: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<(StatusCode, Json<EditorPoll>)> {
-    Ok((StatusCode::CREATED, Json(state.authoring.duplicate(&by, id_of(path)?).await?)))
+    Ok((StatusCode::CREATED, Json(state.authoring.act(&by, id_of(path)?, PollAction::Duplicate).await?)))
 }
 
 /// The results dashboard: counts, votes by hour and by source, comments, the latest summary.
@@ -267,7 +268,7 @@ async fn moderate(
 ) -> ApiResult<StatusCode> {
     let Path((poll, comment)) = path.map_err(|_| ApiError(AppError::NotFound))?;
     let Moderation { hidden } = json_body(body, "{\"hidden\": true|false}")?;
-    state.authoring.set_comment_hidden(&by, poll, comment, hidden).await?;
+    state.authoring.set_comment_hidden(&by, PollId(poll), comment, hidden).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -279,7 +280,7 @@ struct EmailBlockQuery {
     esp: Option<String>,
 }
 
-/// The email block for one ESP (`api.md`, "Delivery"): HTML, text and the vote links.
+/// The email block for one ESP (`server/src/http/CONTRACT.md`, "Delivery"): HTML, text and the vote links.
 #[utoipa::path(get, path = "/polls/{id}/email-block", operation_id = "editorEmailBlock", security(("apiToken" = [])),
     params(PollIdParam, EmailBlockQuery), responses(
     (status = 200, description = "The block", body = crate::delivery::email::EmailBlock),

@@ -10,10 +10,10 @@ use super::errors::{body_error, escape, page, PageError};
 use super::form::form_pairs;
 use super::AppState;
 use app::domain::{
-    comments_csv, results_csv, AppError, Dashboard, DraftOption, EditorIdentity, PollDraft, ResultsVisibility,
-    Transition,
+    AppError, ChoiceKind, DraftOption, EditorIdentity, PollAction, PollDraft, PollId, ResultsVisibility,
 };
 use app::services::EditorService;
+use app::services::{comments_csv, results_csv, Dashboard};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
@@ -148,10 +148,12 @@ fn draft_form(pairs: &[(String, String)]) -> Result<PollDraft, AppError> {
         }
     };
     let visibility = field(pairs, "results_visibility").unwrap_or("after_vote");
+    let kind = field(pairs, "kind").unwrap_or("single");
     Ok(PollDraft {
         question: field(pairs, "question").unwrap_or_default().to_owned(),
         slug: field(pairs, "slug").map(str::to_owned),
-        kind: field(pairs, "kind").unwrap_or("single").to_owned(),
+        kind: ChoiceKind::parse(kind)
+            .ok_or_else(|| AppError::InvalidPoll(format!("The kind must be single or multiple, not {kind:?}.")))?,
         max_choices: number("max_choices")?.unwrap_or(1).clamp(0, u32::MAX as i64) as u32,
         options,
         allow_comment: field(pairs, "allow_comment").is_some(),
@@ -164,8 +166,8 @@ fn draft_form(pairs: &[(String, String)]) -> Result<PollDraft, AppError> {
     })
 }
 
-fn poll_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, AppError> {
-    path.map(|Path(id)| id).map_err(|_| AppError::PollNotFound)
+fn poll_id(path: Result<Path<i64>, PathRejection>) -> Result<PollId, AppError> {
+    path.map(|Path(id)| PollId(id)).map_err(|_| AppError::PollNotFound)
 }
 
 async fn create_poll(
@@ -203,12 +205,15 @@ async fn act(
         return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
     };
     let back = format!("/editor/polls/{id}");
-    let done = match (action.as_str(), Transition::parse(&action)) {
-        ("duplicate", _) => {
-            state.authoring.duplicate(&by, id).await.map(|copy| format!("/editor/polls/{}/edit", copy.id))
-        }
-        (_, Some(transition)) => state.authoring.transition(&by, id, transition).await.map(|_| back.clone()),
-        (_, None) => Err(AppError::NotFound),
+    let done = match PollAction::parse(&action) {
+        // A copy opens in the editor; a step stays on the poll's page.
+        Some(PollAction::Duplicate) => state
+            .authoring
+            .act(&by, PollId(id), PollAction::Duplicate)
+            .await
+            .map(|copy| format!("/editor/polls/{}/edit", copy.id)),
+        Some(action) => state.authoring.act(&by, PollId(id), action).await.map(|_| back.clone()),
+        None => Err(AppError::NotFound),
     };
     match done {
         Ok(to) => see_other(&to),
@@ -232,7 +237,7 @@ async fn moderate(
             Some("false") => false,
             _ => return Err(AppError::MalformedRequest("hidden must be true or false".into())),
         };
-        state.authoring.set_comment_hidden(&by, poll, comment, hidden).await
+        state.authoring.set_comment_hidden(&by, PollId(poll), comment, hidden).await
     }
     .await;
     match done {
@@ -259,7 +264,7 @@ async fn export(State(state): State<AppState>, path: Result<Path<(i64, String)>,
     let Ok(Path((id, file))) = path else {
         return PageError { error: AppError::NotFound, back: "/editor".into() }.into_response();
     };
-    let exported = async { download(&state.authoring.dashboard(id).await?, &file) }.await;
+    let exported = async { download(&state.authoring.dashboard(PollId(id)).await?, &file) }.await;
     exported.unwrap_or_else(|error| PageError { error, back: format!("/editor/polls/{id}") }.into_response())
 }
 

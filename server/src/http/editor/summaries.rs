@@ -1,4 +1,4 @@
-//! Summaries of reader comments over HTTP (`api.md`, "Summaries"): the JSON API under
+//! Summaries of reader comments over HTTP (`server/src/http/CONTRACT.md`, "Summaries"): the JSON API under
 //! `/api/v1/editor/`, a progress stream, and the dashboard's forms (which work without
 //! JavaScript and answer with a redirect back to the dashboard).
 

@@ -54,7 +54,7 @@ fn overview(skeleton: &Skeleton) -> String {
     }
     let mut text = format!("{} of {} voters explained their choice.", skeleton.total_comments, skeleton.total_votes);
     let mut options: Vec<_> = skeleton.options.iter().filter(|o| o.comments > 0).collect();
-    options.sort_by(|a, b| b.comments.cmp(&a.comments));
+    options.sort_by_key(|o| std::cmp::Reverse(o.comments));
     for option in options.iter().take(4) {
         let themes: Vec<&SkeletonTheme> =
             skeleton.themes.iter().filter(|t| t.option.as_deref() == Some(option.key.as_str()) && !t.other).collect();

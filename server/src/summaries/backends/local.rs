@@ -121,12 +121,9 @@ fn load(path: &Path) -> Result<Loaded, WriteError> {
     Ok(Loaded { weights, tokenizer, device, end, no_digits })
 }
 
+/// The first GPU where candle was built with CUDA (`.ci/build-cuda`) and one is present.
 fn device() -> Device {
-    #[cfg(feature = "cuda")]
-    if let Ok(gpu) = Device::new_cuda(0) {
-        return gpu;
-    }
-    Device::Cpu
+    Device::new_cuda(0).unwrap_or(Device::Cpu)
 }
 
 impl Loaded {

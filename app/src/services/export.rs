@@ -1,6 +1,7 @@
 //! Results and comments as CSV, for spreadsheets and the next issue's write-up.
 
-use super::{CommentView, ResultsView};
+use super::CommentView;
+use crate::domain::ResultsView;
 use std::fmt::Write;
 
 /// One CSV field: quoted when needed, and a leading `=`, `+`, `-`, `@` (or tab/CR) is
