@@ -12,6 +12,7 @@ serve: build
 test:
 	.ci/setup test
 	.ci/deny
+	.ci/module-cycles.py app/src server/src
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 	.ci/with-postgres cargo test --workspace --locked
 	$(MAKE) --no-print-directory build

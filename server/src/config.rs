@@ -142,15 +142,13 @@ impl Default for SummariserArgs {
 }
 
 impl SummariserArgs {
-    pub fn config(&self) -> Result<SummariserConfig, String> {
+    pub fn config(&self) -> Result<SummariserConfig, ConfigError> {
         let openai = match (&self.url, &self.model) {
             (Some(url), Some(model)) => {
                 let parsed = url::Url::parse(url)
-                    .map_err(|e| format!("POLLTELLIGENCE_SUMMARISER_URL is not a URL ({e}): {url:?}"))?;
+                    .map_err(|e| ConfigError::SummariserUrl { url: url.clone(), reason: e.to_string() })?;
                 if !matches!(parsed.scheme(), "http" | "https") || !url.trim_end_matches('/').ends_with("/v1") {
-                    return Err(format!(
-                        "POLLTELLIGENCE_SUMMARISER_URL must be an http(s) base URL ending in /v1 (got {url:?})"
-                    ));
+                    return Err(ConfigError::SummariserUrlShape(url.clone()));
                 }
                 Some(OpenAiConfig {
                     base_url: url.trim_end_matches('/').to_owned(),
@@ -162,7 +160,7 @@ impl SummariserArgs {
                 })
             }
             (None, None) => None,
-            _ => return Err("POLLTELLIGENCE_SUMMARISER_URL and POLLTELLIGENCE_SUMMARISER_MODEL go together".into()),
+            _ => return Err(ConfigError::SummariserUrlWithoutModel),
         };
         let config = SummariserConfig {
             default: self.backend,
@@ -174,9 +172,40 @@ impl SummariserArgs {
         // A default that cannot run would fail every summary: refuse to start instead.
         config
             .available(self.backend)
-            .map_err(|why| format!("POLLTELLIGENCE_SUMMARISER={}: {why}", self.backend.as_str()))?;
+            .map_err(|why| ConfigError::SummariserUnavailable { backend: self.backend.as_str(), why })?;
         Ok(config)
     }
+}
+
+/// Why the server will not start with this configuration; each names the setting to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("POLLTELLIGENCE_SUMMARISER_URL is not a URL ({reason}): {url:?}")]
+    SummariserUrl { url: String, reason: String },
+    #[error("POLLTELLIGENCE_SUMMARISER_URL must be an http(s) base URL ending in /v1 (got {0:?})")]
+    SummariserUrlShape(String),
+    #[error("POLLTELLIGENCE_SUMMARISER_URL and POLLTELLIGENCE_SUMMARISER_MODEL go together")]
+    SummariserUrlWithoutModel,
+    #[error("POLLTELLIGENCE_SUMMARISER={backend}: {why}")]
+    SummariserUnavailable { backend: &'static str, why: crate::summaries::backends::Unavailable },
+    #[error("POLLTELLIGENCE_TRUSTED_PROXIES takes addresses or CIDRs such as 10.0.0.0/8 (got {0:?})")]
+    TrustedProxy(String),
+    #[error("set POLLTELLIGENCE_SECRET or POLLTELLIGENCE_SECRET_FILE, not both")]
+    TwoSecrets,
+    #[error("cannot read the secret file {path}: {reason}")]
+    SecretFile { path: String, reason: String },
+    #[error("the secret file {0} is empty")]
+    EmptySecretFile(String),
+    #[error("POLLTELLIGENCE_SECRET (and each previous secret) must be at least 32 characters")]
+    ShortSecret,
+    #[error("POLLTELLIGENCE_MAX_CONNECTIONS, _REQUEST_TIMEOUT and _IDLE_TIMEOUT must be above 0")]
+    ZeroLimit,
+    #[error("POLLTELLIGENCE_PUBLIC_URL must be a scheme and host without a path, like https://polls.example.com (got {0:?})")]
+    PublicUrl(String),
+    #[error("POLLTELLIGENCE_FRAME_ANCESTORS takes origins like https://news.example.com (got {0:?})")]
+    FrameAncestor(String),
+    #[error("DATABASE_URL must start with sqlite: or postgres:// (got {0:?})")]
+    DatabaseUrl(String),
 }
 
 /// CIDRs of trusted reverse proxies.
@@ -189,7 +218,7 @@ impl TrustedProxies {
     }
 }
 
-pub fn parse_proxies(list: &str) -> Result<TrustedProxies, String> {
+pub fn parse_proxies(list: &str) -> Result<TrustedProxies, ConfigError> {
     list.split([',', ' '])
         .filter(|s| !s.is_empty())
         .map(|entry| {
@@ -197,11 +226,7 @@ pub fn parse_proxies(list: &str) -> Result<TrustedProxies, String> {
             entry
                 .parse::<ipnet::IpNet>()
                 .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
-                    format!(
-                        "POLLTELLIGENCE_TRUSTED_PROXIES takes addresses or CIDRs such as 10.0.0.0/8 (got {entry:?})"
-                    )
-                })
+                .map_err(|_| ConfigError::TrustedProxy(entry.to_owned()))
         })
         .collect::<Result<_, _>>()
         .map(TrustedProxies)
@@ -210,18 +235,16 @@ pub fn parse_proxies(list: &str) -> Result<TrustedProxies, String> {
 impl Config {
     /// The signing keys from the environment or the secret file (`serve` calls this; keys
     /// are never flags). An empty or unreadable file is an error, not "generate one".
-    pub fn read_secrets(&mut self) -> Result<(), String> {
+    pub fn read_secrets(&mut self) -> Result<(), ConfigError> {
         let from_env = std::env::var("POLLTELLIGENCE_SECRET").ok().filter(|s| !s.is_empty());
         self.secret = match (&self.secret_file, from_env) {
-            (Some(_), Some(_)) => {
-                return Err("set POLLTELLIGENCE_SECRET or POLLTELLIGENCE_SECRET_FILE, not both".into())
-            }
+            (Some(_), Some(_)) => return Err(ConfigError::TwoSecrets),
             (Some(path), None) => {
                 let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read the secret file {}: {e}", path.display()))?;
+                    .map_err(|e| ConfigError::SecretFile { path: path.display().to_string(), reason: e.to_string() })?;
                 let key = text.lines().next().unwrap_or_default().trim().to_owned();
                 if key.is_empty() {
-                    return Err(format!("the secret file {} is empty", path.display()));
+                    return Err(ConfigError::EmptySecretFile(path.display().to_string()));
                 }
                 Some(key)
             }
@@ -238,19 +261,17 @@ impl Config {
         !self.no_demo && std::env::var("POLLTELLIGENCE_DEMO").map_or(true, |v| v != "0" && v != "false")
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.secret.iter().chain(&self.previous_secrets).any(|secret| secret.len() < 32) {
-            return Err("POLLTELLIGENCE_SECRET (and each previous secret) must be at least 32 characters".into());
+            return Err(ConfigError::ShortSecret);
         }
         if self.max_connections == 0 || self.request_timeout_s == 0 || self.idle_timeout_s == 0 {
-            return Err("POLLTELLIGENCE_MAX_CONNECTIONS, _REQUEST_TIMEOUT and _IDLE_TIMEOUT must be above 0".into());
+            return Err(ConfigError::ZeroLimit);
         }
         if let Some(public) = &self.public_url {
             let rest = public.strip_prefix("https://").or_else(|| public.strip_prefix("http://"));
             if rest.is_none_or(|host| host.is_empty() || host.contains(['/', '?', '#', ' '])) {
-                return Err(format!(
-                    "POLLTELLIGENCE_PUBLIC_URL must be a scheme and host without a path, like https://polls.example.com (got {public:?})"
-                ));
+                return Err(ConfigError::PublicUrl(public.clone()));
             }
         }
         if let Some(origins) = &self.frame_ancestors {
@@ -258,14 +279,12 @@ impl Config {
                 .split_whitespace()
                 .find(|o| !(o.starts_with("https://") || o.starts_with("http://")) || o.contains([';', ',', '\'', '"']))
             {
-                return Err(format!(
-                    "POLLTELLIGENCE_FRAME_ANCESTORS takes origins like https://news.example.com (got {bad:?})"
-                ));
+                return Err(ConfigError::FrameAncestor(bad.to_owned()));
             }
         }
         let url = &self.database_url;
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(format!("DATABASE_URL must start with sqlite: or postgres:// (got {url:?})"));
+            return Err(ConfigError::DatabaseUrl(url.clone()));
         }
         Ok(())
     }

@@ -1,9 +1,11 @@
 //! The Polltelligence server: storage, services and HTTP around the `app` crate.
 
 pub mod backup;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod html;
 pub mod http;
 pub mod import;
 pub mod metrics;
@@ -24,7 +26,7 @@ use tokio::net::TcpListener;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(#[from] config::ConfigError),
     #[error("storage: {0}")]
     Store(#[from] store::StoreError),
     #[error("cannot prepare sign-in: {0}")]
@@ -50,8 +52,8 @@ impl Application {
     }
 
     pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
-        config.validate().map_err(StartError::Config)?;
-        let summariser = config.summariser.config().map_err(StartError::Config)?;
+        config.validate()?;
+        let summariser = config.summariser.config()?;
         Self::build_with(config, clock, summariser).await
     }
 
@@ -61,7 +63,7 @@ impl Application {
         clock: Arc<dyn Clock>,
         summariser: summaries::SummariserConfig,
     ) -> Result<Self, StartError> {
-        config.validate().map_err(StartError::Config)?;
+        config.validate()?;
         let store = store::connect(&config.database_url).await?;
         if config.load_demo() && demo::load_if_empty(&store, clock.now()).await? {
             tracing::info!("loaded demo polls into the empty database");

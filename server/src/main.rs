@@ -81,7 +81,9 @@ struct SummariesInput {
 }
 
 impl SummariesInput {
-    fn embedder(&self) -> Result<std::sync::Arc<dyn server::summaries::embed::Embedder>, String> {
+    fn embedder(
+        &self,
+    ) -> Result<std::sync::Arc<dyn server::summaries::embed::Embedder>, server::summaries::evaluate::EvalError> {
         server::summaries::evaluate::embedder(&self.models_dir(), self.words)
     }
 
@@ -200,7 +202,7 @@ async fn main() -> ExitCode {
             for model in [&server::summaries::models::EMBEDDER, &server::summaries::models::GENERATOR] {
                 match server::summaries::models::present(&dir, model, true) {
                     Ok(()) => println!("{}: ok", model.name),
-                    Err(e) => problems.push(e),
+                    Err(e) => problems.push(e.to_string()),
                 }
             }
             if problems.is_empty() {

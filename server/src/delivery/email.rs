@@ -5,7 +5,7 @@
 //! adds a limit — one vote per subscriber on top of one per browser — and is stored as a
 //! keyed hash, never as the ESP's id.
 
-use crate::http::errors::escape;
+use crate::html::escape;
 use app::domain::{Esp, PollView};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -5,24 +5,26 @@
 //! byte-for-byte the same however the votes move.
 
 use app::domain::{Poll, PollStatus, ResultsView};
-use axum::body::Bytes;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, LazyLock, Mutex};
-use tokio::sync::Semaphore;
+use std::sync::{Arc, LazyLock};
 
 pub const DEFAULT_WIDTH: u32 = 600;
 pub const WIDTHS: std::ops::RangeInclusive<u32> = 200..=2400;
 pub const HEIGHTS: std::ops::RangeInclusive<u32> = 100..=2400;
-/// Images kept at once (per poll, size and format).
-const CACHE_ENTRIES: usize = 512;
-/// PNG renders running at once: each takes a core for some milliseconds.
-const RENDER_SLOTS: usize = 2;
-/// Newer figures redraw an image no sooner than this after its last drawing.
-const REDRAW_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 const FONT_FAMILY: &str = "DejaVu Sans";
+
+/// Why there is no image.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// A query's `w` or `h` (`name`) out of range: the reader's to fix.
+    #[error("{name} must be a whole number of pixels from {from} to {to}.")]
+    BadSize { name: &'static str, from: u32, to: u32 },
+    /// Ours: the SVG did not rasterise, or the renderer stopped.
+    #[error("the image could not be drawn: {0}")]
+    Render(String),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -39,11 +41,11 @@ pub struct Size {
 
 impl Size {
     /// The size asked for in `?w=&h=`, or why it cannot be drawn.
-    pub fn parse(width: Option<&str>, height: Option<&str>) -> Result<Self, String> {
-        fn number(raw: &str, name: &str, range: &std::ops::RangeInclusive<u32>) -> Result<u32, String> {
+    pub fn parse(width: Option<&str>, height: Option<&str>) -> Result<Self, ImageError> {
+        fn number(raw: &str, name: &'static str, range: &std::ops::RangeInclusive<u32>) -> Result<u32, ImageError> {
             match raw.parse::<u32>() {
                 Ok(n) if range.contains(&n) => Ok(n),
-                _ => Err(format!("{name} must be a whole number of pixels from {} to {}.", range.start(), range.end())),
+                _ => Err(ImageError::BadSize { name, from: *range.start(), to: *range.end() }),
             }
         }
         Ok(Size {
@@ -289,18 +291,9 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
     lines
 }
 
+/// XML text and attributes; control characters are not allowed in XML 1.0 at all.
 fn escape(text: &str) -> String {
-    // XML text and attributes; control characters are not allowed in XML 1.0 at all.
-    text.chars().filter(|c| !c.is_control()).fold(String::with_capacity(text.len()), |mut out, c| {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-        out
-    })
+    crate::html::escape(&text.replace(|c: char| c.is_control(), ""))
 }
 
 static FONTS: LazyLock<Arc<resvg::usvg::fontdb::Database>> = LazyLock::new(|| {
@@ -312,175 +305,19 @@ static FONTS: LazyLock<Arc<resvg::usvg::fontdb::Database>> = LazyLock::new(|| {
 });
 
 /// Rasterises an SVG drawn by `Picture::svg`.
-pub fn png(svg: &str) -> Result<Vec<u8>, String> {
+pub fn png(svg: &str) -> Result<Vec<u8>, ImageError> {
+    let failed = |e: &dyn std::fmt::Display| ImageError::Render(e.to_string());
     let options = resvg::usvg::Options { fontdb: FONTS.clone(), ..Default::default() };
-    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    let tree = resvg::usvg::Tree::from_str(svg, &options).map_err(|e| failed(&e))?;
     let size = tree.size().to_int_size();
-    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("empty image")?;
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or_else(|| failed(&"an empty image"))?;
     resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| e.to_string())
+    pixmap.encode_png().map_err(|e| failed(&e))
 }
 
-/// An image ready to send, with the validator that names its bytes.
-#[derive(Clone)]
-pub struct Rendered {
-    pub bytes: Bytes,
-    pub etag: String,
-}
-
-struct Entry {
-    fingerprint: u64,
-    layout: u64,
-    drawn: tokio::time::Instant,
-    rendered: Rendered,
-    used: u64,
-}
-
-/// Images already drawn, by poll, size and format; at most `CACHE_ENTRIES`, the least
-/// recently used going first.
-/// The use counter (for least-recently-used eviction) and the images by poll, size and format.
-type Cache = (u64, HashMap<(i64, Size, Format), Entry>);
-
-pub struct Images {
-    cache: Mutex<Cache>,
-    slots: Semaphore,
-}
-
-impl Default for Images {
-    fn default() -> Self {
-        Images { cache: Mutex::new((0, HashMap::new())), slots: Semaphore::new(RENDER_SLOTS) }
-    }
-}
-
-impl Images {
-    /// The image of `picture`, drawn now only if what it shows changed since last time.
-    pub async fn get(
-        &self,
-        poll: i64,
-        picture: Picture,
-        size: Size,
-        format: Format,
-        now: DateTime<Utc>,
-    ) -> Result<Rendered, String> {
-        let (fingerprint, layout) = (picture.fingerprint(), picture.layout());
-        let key = (poll, size, format);
-        if let Some(hit) = self.lookup(&key, fingerprint, layout) {
-            return Ok(hit);
-        }
-        let _slot = self.slots.acquire().await.map_err(|e| e.to_string())?;
-        // Another request may have drawn it while this one waited.
-        if let Some(hit) = self.lookup(&key, fingerprint, layout) {
-            return Ok(hit);
-        }
-        // The time printed is when these figures were first drawn: the picture is stable
-        // until they change. Hidden results print no time at all.
-        let as_of = picture.total.map(|_| now);
-        let svg = picture.svg(size, as_of);
-        let bytes = match format {
-            Format::Svg => svg.into_bytes(),
-            Format::Png => tokio::task::spawn_blocking(move || png(&svg)).await.map_err(|e| e.to_string())??,
-        };
-        let etag = format!("\"{fingerprint:016x}-{}\"", as_of.map_or(0, |t| t.timestamp()));
-        let rendered = Rendered { bytes: bytes.into(), etag };
-        let mut cache = self.cache.lock().expect("image cache lock");
-        let (clock, entries) = &mut *cache;
-        *clock += 1;
-        if entries.len() >= CACHE_ENTRIES && !entries.contains_key(&key) {
-            if let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| *k) {
-                entries.remove(&oldest);
-            }
-        }
-        let drawn = tokio::time::Instant::now();
-        entries.insert(key, Entry { fingerprint, layout, drawn, rendered: rendered.clone(), used: *clock });
-        Ok(rendered)
-    }
-
-    /// The image drawn for `key` if it shows these figures, or shows this layout and was
-    /// drawn less than `REDRAW_AFTER` ago: during a burst of votes an image is redrawn at
-    /// most once a second, and says "as of" when it was.
-    fn lookup(&self, key: &(i64, Size, Format), fingerprint: u64, layout: u64) -> Option<Rendered> {
-        let mut cache = self.cache.lock().expect("image cache lock");
-        let (clock, entries) = &mut *cache;
-        *clock += 1;
-        let entry = entries
-            .get_mut(key)
-            .filter(|e| e.fingerprint == fingerprint || (e.layout == layout && e.drawn.elapsed() < REDRAW_AFTER))?;
-        entry.used = *clock;
-        Some(entry.rendered.clone())
-    }
-}
+mod cache;
+pub use cache::{Images, Rendered};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wraps_words_and_cuts_with_an_ellipsis() {
-        assert_eq!(wrap("one two three four", 9, 3), ["one two", "three", "four"]);
-        assert_eq!(wrap("one two three four", 9, 2), ["one two", "three…"]);
-        assert_eq!(wrap("abcdefghijklmnop", 8, 1), ["abcdefg…"]);
-    }
-
-    #[test]
-    fn sizes_are_checked() {
-        assert_eq!(Size::parse(None, None).unwrap(), Size { width: 600, height: None });
-        assert_eq!(Size::parse(Some("1200"), Some("630")).unwrap(), Size { width: 1200, height: Some(630) });
-        assert!(Size::parse(Some("20000"), None).is_err());
-        assert!(Size::parse(Some("-5"), None).is_err());
-        assert!(Size::parse(None, Some("abc")).is_err());
-    }
-
-    fn picture(votes: u64) -> Picture {
-        Picture {
-            question: "Will it stall?".into(),
-            status: PollStatus::Open,
-            when: "Open until soon".into(),
-            options: vec![("Yes".into(), Some((votes, 1000))), ("No".into(), Some((0, 0)))],
-            total: Some(votes),
-            hidden: None,
-            leaders: vec![],
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_burst_of_votes_redraws_at_most_once_a_second() {
-        let images = Images::default();
-        let size = Size { width: 600, height: None };
-        let now = Utc::now();
-        let first = images.get(1, picture(1), size, Format::Svg, now).await.unwrap();
-        for votes in 2..50 {
-            let during = images.get(1, picture(votes), size, Format::Svg, now).await.unwrap();
-            assert_eq!(during.etag, first.etag, "redrawn within the second");
-        }
-        tokio::time::advance(REDRAW_AFTER).await;
-        let later = images.get(1, picture(50), size, Format::Svg, now).await.unwrap();
-        assert_ne!(later.etag, first.etag);
-        assert!(std::str::from_utf8(&later.bytes).unwrap().contains("50 votes"));
-        // A change of layout (here the poll closing) is drawn at once.
-        let closed = Picture { status: PollStatus::Closed, ..picture(50) };
-        let at_close = images.get(1, closed, size, Format::Svg, now).await.unwrap();
-        assert_ne!(at_close.etag, later.etag);
-        assert!(std::str::from_utf8(&at_close.bytes).unwrap().contains("FINAL RESULTS"));
-    }
-
-    #[test]
-    fn markup_in_text_is_escaped_and_the_png_renders() {
-        let picture = Picture {
-            question: "Is <b>this</b> & \"that\" safe?".into(),
-            status: PollStatus::Open,
-            when: "Open until soon".into(),
-            options: vec![("Yes <i>".into(), Some((3, 750))), ("No".into(), Some((1, 250)))],
-            total: Some(4),
-            hidden: None,
-            leaders: vec![],
-        };
-        let svg = picture.svg(Size { width: 1200, height: Some(630) }, None);
-        assert!(svg.contains("Is &lt;b&gt;this&lt;/b&gt; &amp; &quot;that&quot; safe?"));
-        assert!(svg.contains("75.0% · 3 votes"));
-        let png = png(&svg).unwrap();
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        // Width and height from the IHDR chunk.
-        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 1200);
-        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 630);
-    }
-}
+mod tests;

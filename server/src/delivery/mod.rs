@@ -6,7 +6,7 @@
 pub mod email;
 pub mod images;
 
-use crate::http::errors::escape;
+use crate::html::escape;
 use app::domain::{EmailBlockView, Esp, PollView, ShareKit};
 
 /// Height the widget frame starts at before it reports its own (question, options, button).

@@ -1,5 +1,6 @@
 //! One error, two faces: JSON for the API (`server/src/http/CONTRACT.md`), an HTML page for browsers.
 
+pub use crate::html::escape;
 use app::domain::AppError;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -78,37 +79,11 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Maps axum's body-reading failures to our errors (too large, or unreadable).
 pub fn body_error(rejection: axum::extract::rejection::BytesRejection) -> AppError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge(super::MAX_BODY_BYTES)
     } else {
         AppError::MalformedRequest(rejection.body_text())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            super::escape("<script>alert('x') & \"y\"</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
-        );
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 mod authoring;
 pub mod live;
 mod rate_limit;
+mod throttle;
 
 pub use auth::Auth;
 pub use authoring::Authoring;
@@ -19,22 +20,12 @@ use app::domain::{
     VoterChoices,
 };
 use app::services::{Reader, ReaderService};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(3)
-    }
-}
+pub use crate::clock::{Clock, SystemClock};
 
 /// Polls change rarely and are read on every vote; a short cache keeps votes off the
 /// database's read path while editors' changes still show within seconds everywhere.

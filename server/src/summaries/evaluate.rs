@@ -10,8 +10,29 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Why an evaluation or a benchmark stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Fixture(#[from] fixtures::FixtureError),
+    #[error(transparent)]
+    Model(#[from] super::models::ModelError),
+    #[error("this build has no in-process models; use --words")]
+    NoModels,
+    #[error("{0}")]
+    Summariser(String),
+    #[error("{slug}: the summary failed its checks: {problems:?}")]
+    FailedChecks { slug: String, problems: Vec<String> },
+    #[error("{0}: an answer with 10% of the comments has no theme")]
+    Uncovered(String),
+}
+
+fn summariser(e: impl std::fmt::Display) -> EvalError {
+    EvalError::Summariser(e.to_string())
+}
+
 /// The embedding model: MiniLM from the cache (`words`: hashed words instead).
-pub fn embedder(models: &Path, words: bool) -> Result<Arc<dyn Embedder>, String> {
+pub fn embedder(models: &Path, words: bool) -> Result<Arc<dyn Embedder>, EvalError> {
     if words {
         return Ok(Arc::new(Lexical));
     }
@@ -19,25 +40,27 @@ pub fn embedder(models: &Path, words: bool) -> Result<Arc<dyn Embedder>, String>
     {
         super::models::present(models, &super::models::EMBEDDER, false)?;
         let model = super::embed::MiniLm::load(&super::models::embedder_dir(models), candle_core::Device::Cpu)
-            .map_err(|e| e.to_string())?;
+            .map_err(summariser)?;
         Ok(Arc::new(model))
     }
     #[cfg(not(feature = "ml"))]
     {
         let _ = models;
-        Err("this build has no in-process models; use --words".into())
+        Err(EvalError::NoModels)
     }
 }
 
-async fn run(fixture: &Fixture, embedder: Arc<dyn Embedder>, writer: &dyn Writer) -> Result<pipeline::Outcome, String> {
-    pipeline::summarise(Arc::new(fixture.input.clone()), embedder, writer, Arc::new(|_| {}))
-        .await
-        .map_err(|e| e.to_string())
+async fn run(
+    fixture: &Fixture,
+    embedder: Arc<dyn Embedder>,
+    writer: &dyn Writer,
+) -> Result<pipeline::Outcome, EvalError> {
+    pipeline::summarise(Arc::new(fixture.input.clone()), embedder, writer, Arc::new(|_| {})).await.map_err(summariser)
 }
 
 /// Scores every fixture; prints a table and the mean. Fails if a summary fails its checks or
 /// leaves an answer with 10% of the comments without a theme.
-pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<f64, String> {
+pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<f64, EvalError> {
     let fixtures = fixtures::load_dir(dir)?;
     println!("summaries eval: {} fixture polls, embeddings: {}, backend: extractive", fixtures.len(), embedder.id());
     println!(
@@ -50,11 +73,12 @@ pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<f64, String
         let outcome = run(fixture, embedder.clone(), &Extractive).await?;
         let seconds = started.elapsed().as_secs_f64();
         if !outcome.report.passed() {
-            return Err(format!("{}: the summary failed its checks: {:?}", fixture.slug, outcome.report.problems));
+            let problems = outcome.report.problems.iter().map(|p| format!("{p:?}")).collect();
+            return Err(EvalError::FailedChecks { slug: fixture.slug.clone(), problems });
         }
         let score = fixtures::score(&outcome.draft, fixture);
         if score.coverage < 1.0 {
-            return Err(format!("{}: an answer with 10% of the comments has no theme", fixture.slug));
+            return Err(EvalError::Uncovered(fixture.slug.clone()));
         }
         sum += score.overall();
         println!(
@@ -76,7 +100,7 @@ pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>) -> Result<f64, String
 
 /// Times each stage on a generated poll of `comments` comments (the largest fixture, scaled),
 /// with the extractive backend; then the local backend's generation speed.
-pub async fn bench(dir: &Path, comments: usize, embedder: Arc<dyn Embedder>, models: &Path) -> Result<(), String> {
+pub async fn bench(dir: &Path, comments: usize, embedder: Arc<dyn Embedder>, models: &Path) -> Result<(), EvalError> {
     let base = fixtures::load(&dir.join("10-agi-by-2030.json"), 1)?;
     let scale = comments.div_ceil(base.input.comments.len().max(1)).max(1);
     let mut fixture = fixtures::load(&dir.join("10-agi-by-2030.json"), scale)?;
@@ -107,7 +131,7 @@ pub async fn bench(dir: &Path, comments: usize, embedder: Arc<dyn Embedder>, mod
 }
 
 #[cfg(feature = "ml")]
-async fn local_speed(dir: &Path, models: &Path) -> Result<(), String> {
+async fn local_speed(dir: &Path, models: &Path) -> Result<(), EvalError> {
     let path = super::models::generator_path(models);
     if !path.exists() {
         println!("local backend: no model in {} (run `polltelligence models fetch`)", models.display());
@@ -116,12 +140,11 @@ async fn local_speed(dir: &Path, models: &Path) -> Result<(), String> {
     let local = super::backends::local::Local::new(path);
     let fixture = fixtures::load(&dir.join("03-open-vs-closed-models.json"), 1)?;
     let mut timings = pipeline::Timings::default();
-    let skeleton =
-        pipeline::skeleton(&fixture.input, &Lexical, &mut |_| {}, &mut timings).map_err(|e| e.to_string())?;
+    let skeleton = pipeline::skeleton(&fixture.input, &Lexical, &mut |_| {}, &mut timings).map_err(summariser)?;
     // The first call loads the model; time a second one.
-    local.write(&skeleton, None).await.map_err(|e| e.to_string())?;
+    local.write(&skeleton, None).await.map_err(summariser)?;
     let (tokens_before, time_before) = local.stats();
-    local.write(&skeleton, None).await.map_err(|e| e.to_string())?;
+    local.write(&skeleton, None).await.map_err(summariser)?;
     let (tokens, time) = local.stats();
     let (tokens, seconds) = (tokens - tokens_before, (time - time_before).as_secs_f64());
     println!(
@@ -134,7 +157,7 @@ async fn local_speed(dir: &Path, models: &Path) -> Result<(), String> {
 }
 
 #[cfg(not(feature = "ml"))]
-async fn local_speed(_: &Path, _: &Path) -> Result<(), String> {
+async fn local_speed(_: &Path, _: &Path) -> Result<(), EvalError> {
     println!("local backend: not in this build");
     Ok(())
 }

@@ -56,9 +56,21 @@ pub struct Fixture {
     pub overview: String,
 }
 
-pub fn load_dir(dir: &Path) -> Result<Vec<Fixture>, String> {
+/// A fixture file that cannot be read or is not a fixture.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", .path.display())]
+pub struct FixtureError {
+    path: std::path::PathBuf,
+    reason: String,
+}
+
+fn unreadable(path: &Path) -> impl FnOnce(&dyn std::fmt::Display) -> FixtureError + '_ {
+    move |e| FixtureError { path: path.to_owned(), reason: e.to_string() }
+}
+
+pub fn load_dir(dir: &Path) -> Result<Vec<Fixture>, FixtureError> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(|e| unreadable(dir)(&e))?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -68,9 +80,9 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Fixture>, String> {
 }
 
 /// The fixture at `path`, with every theme's comment count multiplied by `scale`.
-pub fn load(path: &Path, scale: usize) -> Result<Fixture, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let file: File = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn load(path: &Path, scale: usize) -> Result<Fixture, FixtureError> {
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path)(&e))?;
+    let file: File = serde_json::from_str(&text).map_err(|e| unreadable(path)(&e))?;
     Ok(expand(file, scale))
 }
 

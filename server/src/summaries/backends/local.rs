@@ -6,7 +6,7 @@
 //! with digits are masked out while it generates); the checks decide whether what it wrote
 //! stands.
 
-use crate::summaries::pipeline::Skeleton;
+use crate::summaries::skeleton::Skeleton;
 use crate::summaries::{Prose, WriteError, Writer};
 use candle_core::quantized::gguf_file;
 use candle_core::quantized::tokenizer::TokenizerFromGguf;

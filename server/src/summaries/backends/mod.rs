@@ -71,22 +71,31 @@ impl Default for SummariserConfig {
 impl SummariserConfig {
     /// Whether `kind` can run here: `local` needs an in-process model build and its file,
     /// `openai` a configured server.
-    pub fn available(&self, kind: BackendKind) -> Result<(), String> {
+    pub fn available(&self, kind: BackendKind) -> Result<(), Unavailable> {
         match kind {
             BackendKind::Extractive => Ok(()),
             BackendKind::Openai if self.openai.is_some() => Ok(()),
-            BackendKind::Openai => Err("the openai backend needs POLLTELLIGENCE_SUMMARISER_URL and _MODEL".into()),
-            BackendKind::Local if !cfg!(feature = "ml") => {
-                Err("this server was built without in-process models (feature \"ml\")".into())
-            }
+            BackendKind::Openai => Err(Unavailable::NoServer),
+            BackendKind::Local if !cfg!(feature = "ml") => Err(Unavailable::NoModels),
             BackendKind::Local => {
                 let file = super::models::generator_path(&self.models);
                 if file.exists() {
                     Ok(())
                 } else {
-                    Err(format!("the local model is not in {}: run `polltelligence models fetch`", file.display()))
+                    Err(Unavailable::NoModelFile(file))
                 }
             }
         }
     }
+}
+
+/// Why a backend cannot run on this server (`backend_unavailable`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    #[error("the openai backend needs POLLTELLIGENCE_SUMMARISER_URL and _MODEL")]
+    NoServer,
+    #[error("this server was built without in-process models (feature \"ml\")")]
+    NoModels,
+    #[error("the local model is not in {}: run `polltelligence models fetch`", .0.display())]
+    NoModelFile(std::path::PathBuf),
 }

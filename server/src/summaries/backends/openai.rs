@@ -5,7 +5,7 @@
 //! text leaves the server.
 
 use super::prompt;
-use crate::summaries::pipeline::Skeleton;
+use crate::summaries::skeleton::Skeleton;
 use crate::summaries::{Prose, WriteError, Writer};
 use std::sync::Arc;
 use std::time::Duration;

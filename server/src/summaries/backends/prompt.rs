@@ -3,8 +3,8 @@
 //! themes, counts and quotes are fixed by code, so no comment can change the summary's
 //! structure, and whatever it makes the model write still goes through the checks.
 
-use crate::summaries::pipeline::Skeleton;
 use crate::summaries::privacy::mask;
+use crate::summaries::skeleton::Skeleton;
 use crate::summaries::{Prose, WriteError};
 
 /// Sample comments per theme shown to the model, and their length.

@@ -1,0 +1,72 @@
+use super::cache::REDRAW_AFTER;
+use super::*;
+
+#[test]
+fn wraps_words_and_cuts_with_an_ellipsis() {
+    assert_eq!(wrap("one two three four", 9, 3), ["one two", "three", "four"]);
+    assert_eq!(wrap("one two three four", 9, 2), ["one two", "three…"]);
+    assert_eq!(wrap("abcdefghijklmnop", 8, 1), ["abcdefg…"]);
+}
+
+#[test]
+fn sizes_are_checked() {
+    assert_eq!(Size::parse(None, None).unwrap(), Size { width: 600, height: None });
+    assert_eq!(Size::parse(Some("1200"), Some("630")).unwrap(), Size { width: 1200, height: Some(630) });
+    assert!(Size::parse(Some("20000"), None).is_err());
+    assert!(Size::parse(Some("-5"), None).is_err());
+    assert!(Size::parse(None, Some("abc")).is_err());
+}
+
+fn picture(votes: u64) -> Picture {
+    Picture {
+        question: "Will it stall?".into(),
+        status: PollStatus::Open,
+        when: "Open until soon".into(),
+        options: vec![("Yes".into(), Some((votes, 1000))), ("No".into(), Some((0, 0)))],
+        total: Some(votes),
+        hidden: None,
+        leaders: vec![],
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_votes_redraws_at_most_once_a_second() {
+    let images = Images::default();
+    let size = Size { width: 600, height: None };
+    let now = Utc::now();
+    let first = images.get(1, picture(1), size, Format::Svg, now).await.unwrap();
+    for votes in 2..50 {
+        let during = images.get(1, picture(votes), size, Format::Svg, now).await.unwrap();
+        assert_eq!(during.etag, first.etag, "redrawn within the second");
+    }
+    tokio::time::advance(REDRAW_AFTER).await;
+    let later = images.get(1, picture(50), size, Format::Svg, now).await.unwrap();
+    assert_ne!(later.etag, first.etag);
+    assert!(std::str::from_utf8(&later.bytes).unwrap().contains("50 votes"));
+    // A change of layout (here the poll closing) is drawn at once.
+    let closed = Picture { status: PollStatus::Closed, ..picture(50) };
+    let at_close = images.get(1, closed, size, Format::Svg, now).await.unwrap();
+    assert_ne!(at_close.etag, later.etag);
+    assert!(std::str::from_utf8(&at_close.bytes).unwrap().contains("FINAL RESULTS"));
+}
+
+#[test]
+fn markup_in_text_is_escaped_and_the_png_renders() {
+    let picture = Picture {
+        question: "Is <b>this</b> & \"that\" safe?".into(),
+        status: PollStatus::Open,
+        when: "Open until soon".into(),
+        options: vec![("Yes <i>".into(), Some((3, 750))), ("No".into(), Some((1, 250)))],
+        total: Some(4),
+        hidden: None,
+        leaders: vec![],
+    };
+    let svg = picture.svg(Size { width: 1200, height: Some(630) }, None);
+    assert!(svg.contains("Is &lt;b&gt;this&lt;/b&gt; &amp; &quot;that&quot; safe?"));
+    assert!(svg.contains("75.0% · 3 votes"));
+    let png = png(&svg).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // Width and height from the IHDR chunk.
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 1200);
+    assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 630);
+}
