@@ -26,7 +26,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(simulate))
         .routes(routes!(openapi))
         .merge(super::delivery::api_routes())
-        .nest("/editor", super::editor::api::routes())
 }
 
 /// What `/api/v1` answers outside its routes (added once the document is taken).

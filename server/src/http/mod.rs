@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod cookies;
 mod delivery;
 pub mod editor;
 pub(crate) mod errors;
@@ -105,26 +106,41 @@ impl AppState {
 
 pub use delivery::embed_frame_policy;
 
-/// The values of every cookie called `name` in the request's `Cookie` headers.
-pub fn cookies<'a>(headers: &'a axum::http::HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(move |pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
-}
-
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()
     }
 }
 
-/// The app's page routes, listed once per process: while leptos lists them it holds every
-/// data load in the process pending, and one that starts meanwhile (a page being rendered
-/// by another instance, as in the tests) never resumes.
-static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+/// The app's page routes and server functions, listed once per process and split between the
+/// readers' side and the editor's (whose routers get the editor guard as a layer). While
+/// leptos lists them it holds every data load in the process pending, and one that starts
+/// meanwhile (a page being rendered by another instance, as in the tests) never resumes.
+struct RouteLists {
+    readers: Vec<AxumRouteListing>,
+    editor_pages: Vec<AxumRouteListing>,
+    editor_functions: Vec<AxumRouteListing>,
+}
+
+static ROUTES: LazyLock<RouteLists> = LazyLock::new(|| {
+    let pages: Vec<String> = generate_route_list(App).iter().map(|r| r.path().to_owned()).collect();
+    let functions: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()).collect();
+    let is_editor_page = |path: &&String| editor::is_editor_page(path);
+    let is_editor_function = |path: &&String| path.starts_with("/rpc/editor/");
+    let (editor_pages, reader_pages): (Vec<&String>, Vec<&String>) = pages.iter().partition(is_editor_page);
+    let (editor_functions, reader_functions): (Vec<&String>, Vec<&String>) =
+        functions.iter().partition(is_editor_function);
+    // Each list holds its own routes; leptos leaves out the paths named here.
+    let without = |left_out: Vec<&Vec<&String>>| {
+        let left_out: Vec<String> = left_out.into_iter().flatten().map(|p| (*p).clone()).collect();
+        leptos_axum::generate_route_list_with_exclusions(App, Some(left_out))
+    };
+    RouteLists {
+        readers: without(vec![&editor_pages, &editor_functions]),
+        editor_pages: without(vec![&reader_pages, &reader_functions, &editor_functions]),
+        editor_functions: without(vec![&reader_pages, &editor_pages, &reader_functions]),
+    }
+});
 
 pub fn router(state: AppState) -> Router {
     let service: SharedReaderService = state.polls.clone();
@@ -136,44 +152,66 @@ pub fn router(state: AppState) -> Router {
 
     // The documented routes, and the document made from them (served by `api::openapi`).
     let (api_v1, api_doc) = api::routes().split_for_parts();
+    let (_, editor_doc) = OpenApiRouter::new().nest("/editor", editor::api::routes()).split_for_parts();
+    let (editor_api, _) = editor::api::routes().split_for_parts();
     let (documented, documented_doc) = OpenApiRouter::new()
         .merge(delivery::documented_routes())
         .routes(routes!(healthz))
         .routes(routes!(metrics))
         .split_for_parts();
     let (images, images_doc) = delivery::image_routes().split_for_parts();
+    let mut api_doc = api_doc;
+    api_doc.merge(editor_doc);
     let mut documented_doc = documented_doc;
     documented_doc.merge(images_doc);
     api::DOCUMENT.get_or_init(|| openapi::document(api_doc, documented_doc));
 
+    let context = move || {
+        provide_context(service.clone());
+        provide_context(editing.clone());
+        provide_context(origin.clone());
+        // The page's inline scripts carry the nonce that `protect` put in its CSP.
+        let nonce = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<protect::CspNonce>().cloned());
+        if let Some(protect::CspNonce(nonce)) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
+    };
+    let app = move || shell(leptos.clone());
+    let guarded = |door| middleware::from_fn_with_state((state.clone(), door), editor::guard::guard);
+
+    // Readers' side: pages and server functions, the vote form, delivery, the public API.
+    // Writes from other sites are refused here (outside the voter cookie, so a refused
+    // request sets none); the editor's side has its own guard.
     let reader_routes = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            PAGE_ROUTES.clone(),
-            move || {
-                provide_context(service.clone());
-                provide_context(editing.clone());
-                provide_context(origin.clone());
-                // The page's inline scripts carry the nonce that `protect` put in its CSP.
-                let nonce = use_context::<axum::http::request::Parts>()
-                    .and_then(|parts| parts.extensions.get::<protect::CspNonce>().cloned());
-                if let Some(protect::CspNonce(nonce)) = nonce {
-                    provide_context(leptos::nonce::Nonce::from_value(nonce));
-                }
-            },
-            move || shell(leptos.clone()),
-        )
+        .leptos_routes_with_context(&state, ROUTES.readers.clone(), context.clone(), app.clone())
         .route("/polls/{slug}/vote", post(form::vote).get(|path| form::back_to("/polls/", path)))
         .merge(delivery::reader_routes())
         .nest("/api/v1", api::fallbacks(api_v1).layer(middleware::from_fn(protect::json_only)))
         .route_layer(middleware::from_fn_with_state(state.clone(), page_cache::serve))
-        .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify));
+        .route_layer(middleware::from_fn_with_state(state.clone(), voter::identify))
+        .merge(delivery::public_routes())
+        .merge(documented)
+        .route_layer(middleware::from_fn(protect::refuse_cross_site_writes));
+
+    // The editor's side, each door behind the guard: pages and forms, server functions, API.
+    let editor_pages = Router::new()
+        .leptos_routes_with_context(&state, ROUTES.editor_pages.clone(), context.clone(), app.clone())
+        .merge(editor::routes())
+        .route_layer(guarded(editor::guard::Door::Page));
+    let editor_functions = Router::new()
+        .leptos_routes_with_context(&state, ROUTES.editor_functions.clone(), context, app)
+        .route_layer(guarded(editor::guard::Door::Rpc));
+    let editor_api = api::fallbacks(editor_api)
+        .layer(middleware::from_fn(protect::json_only))
+        .layer(guarded(editor::guard::Door::Api));
 
     let pages = Router::new()
         .merge(reader_routes)
-        .merge(editor::routes())
-        .merge(delivery::public_routes())
-        .merge(documented)
+        .merge(editor_pages)
+        .merge(editor_functions)
+        .nest("/api/v1/editor", editor_api)
+        .merge(editor::public_routes())
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -196,8 +234,6 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             header::HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), editor::guard::guard))
-        .layer(middleware::from_fn(protect::refuse_cross_site_writes))
         .layer(middleware::from_fn_with_state(state.clone(), protect::security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), protect::client_address))
         .layer(middleware::from_fn_with_state(state.clone(), count_responses))

@@ -111,10 +111,6 @@ pub fn page_policy(nonce: &str, frame_ancestors: &str) -> String {
     )
 }
 
-fn is_editor_path(path: &str) -> bool {
-    ["/editor", "/api/v1/editor", "/rpc/editor"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
-}
-
 pub async fn security_headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let nonce = new_nonce();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
@@ -141,9 +137,9 @@ pub async fn security_headers(State(state): State<AppState>, mut request: Reques
     if secure {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000"));
     }
-    // Pages show who is signed in or how this reader voted: no shared cache may keep them.
-    let default_cache = if is_editor_path(&path) { "no-store" } else { "private, no-cache" };
-    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(default_cache));
+    // Pages show who is signed in or how this reader voted: no shared cache may keep them
+    // (the editor's side says `no-store` itself: its guard, and its sign-in page and form).
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("private, no-cache"));
     response
 }
 
@@ -169,10 +165,11 @@ fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/rpc/")
 }
 
+/// A layer on the readers' side (the editor's side has its own guard).
 pub async fn refuse_cross_site_writes(request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = request.uri().path();
-    if safe || is_editor_path(path) || from_our_site(request.headers()) {
+    if safe || from_our_site(request.headers()) {
         return next.run(request).await;
     }
     tracing::info!(path, "refused a cross-site write");

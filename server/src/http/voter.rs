@@ -1,11 +1,9 @@
 //! Who is voting: a random voter id in a signed, HttpOnly cookie, set on first contact.
 //! A missing, malformed or tampered cookie simply means a new voter.
 
-use super::AppState;
+use super::{cookies, AppState};
 use app::services::Reader;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::SET_COOKIE;
-use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,9 +12,6 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use std::net::SocketAddr;
-
-pub const COOKIE_NAME: &str = "pt_voter";
-const TWO_YEARS: u32 = 2 * 365 * 24 * 3600;
 
 /// The current secret signs; secrets retired by a rotation still verify, so readers keep
 /// their voter id (and their "you voted") across a rotation.
@@ -69,31 +64,18 @@ pub async fn identify(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let known = super::cookies(request.headers(), COOKIE_NAME).find_map(|v| state.voter_key.verify(v));
+    let known = cookies::read(request.headers(), cookies::VOTER).find_map(|v| state.voter_key.verify(v));
     let fresh = known.is_none();
     let voter = known.unwrap_or_else(new_voter_id);
     let secure = state.secure_cookies_for(request.headers());
-    // The widget lives in other sites' frames: over HTTPS its cookie is a partitioned
-    // third-party cookie (one voter per host site); elsewhere the first-party `Lax` one.
-    let embedded = secure && request.uri().path().starts_with("/embed/");
+    let embedded = request.uri().path().starts_with("/embed/");
     request.extensions_mut().insert(Reader { voter: voter.clone(), ip: peer.ip(), subscriber: None });
     if fresh {
         request.extensions_mut().insert(FreshVoter);
     }
     let mut response = next.run(request).await;
     if fresh {
-        let attributes = match (embedded, secure) {
-            (true, _) => "; SameSite=None; Secure; Partitioned",
-            (false, true) => "; SameSite=Lax; Secure",
-            (false, false) => "; SameSite=Lax",
-        };
-        let cookie = format!(
-            "{COOKIE_NAME}={}; Path=/; Max-Age={TWO_YEARS}; HttpOnly{attributes}",
-            state.voter_key.sign(&voter)
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(SET_COOKIE, value);
-        }
+        cookies::set(&mut response, cookies::voter(state.voter_key.sign(&voter), embedded, secure));
     }
     response
 }

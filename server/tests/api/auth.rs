@@ -1,10 +1,11 @@
 //! Who may use the editor side: sign-in, sessions, API tokens, and CSRF defences, over
 //! every editor route and server function.
 
+use crate::hardening::raw_client;
 use crate::helpers::*;
 use crate::on_both_stores;
 use chrono::{Duration, Utc};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 on_both_stores!(
@@ -12,6 +13,7 @@ on_both_stores!(
     sign_in_failures_say_nothing_about_accounts_and_are_throttled,
     sessions_expire_when_idle_and_after_a_week,
     api_tokens_work_until_revoked,
+    only_the_editors_routes_are_behind_the_guard,
 );
 
 /// How a route answers refusals: pages redirect to sign-in, the rest answer JSON.
@@ -70,10 +72,6 @@ fn routes(poll: i64) -> Vec<Route> {
         api(Method::POST, &format!("/polls/{poll}/close")),
         api(Method::GET, "/audit"),
     ]
-}
-
-fn raw_client() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Sends `route` with the given cookie, bearer token, CSRF token and Origin.
@@ -266,4 +264,32 @@ async fn api_tokens_work_until_revoked(backend: Backend) {
     let (_, audit) = get_json(&editor.client, app.url("/rpc/editor/audit")).await;
     let actions: Vec<&str> = audit["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["revoked_api_token", "created_api_token", "signed_in"]);
+}
+
+/// The guard stands in front of exactly the editor's routes: its pages, its server functions
+/// and its API (unknown API paths too); not the sign-in page and form, nor look-alike paths.
+async fn only_the_editors_routes_are_behind_the_guard(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = raw_client();
+    for path in
+        ["/editor", "/editor/polls/new", "/editor/polls/1", "/editor/polls/1/edit", "/editor/audit", "/editor/tokens"]
+    {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        let to = response.headers()["location"].to_str().unwrap();
+        assert!(to.starts_with("/editor/login?next="), "{path} → {to}");
+    }
+    for path in ["/rpc/editor/polls", "/api/v1/editor/polls", "/api/v1/editor/nowhere"] {
+        let (status, body) = json_of(client.get(app.url(path)).send().await.unwrap()).await;
+        assert_eq!((status, error_code(&body)), (StatusCode::UNAUTHORIZED, "unauthorized"), "{path}: {body}");
+    }
+    let login = client.get(app.url("/editor/login")).send().await.unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    assert_eq!(login.headers()["cache-control"], "no-store", "the sign-in page is never cached");
+    let refused = client.post(app.url("/editor/session")).form(&[("email", "a@b.example"), ("password", "x")]);
+    let refused = refused.send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER, "the sign-in form is open to all");
+    assert!(refused.headers()["location"].to_str().unwrap().starts_with("/editor/login?error="));
+    assert_eq!(client.get(app.url("/editorial")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(client.get(app.url("/api/v1/polls")).send().await.unwrap().status(), StatusCode::OK);
 }

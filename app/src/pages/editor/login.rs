@@ -5,6 +5,11 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    // Like every editor page (whose guard says so): never kept by a cache.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    }
     let query = use_query_map();
     let (error, next, signed_out) = query.with_untracked(|q| {
         (q.get("error"), q.get("next").unwrap_or_else(|| "/editor".into()), q.get("signed_out").is_some())

@@ -6,9 +6,12 @@ pub mod api;
 pub mod guard;
 pub mod summaries;
 
+use super::cookies;
 use super::errors::{body_error, escape, page, PageError};
 use super::form::form_pairs;
+use super::protect::from_our_site;
 use super::AppState;
+use crate::services::auth::{KNOWN_BROWSER_DAYS, SESSION_MAX};
 use app::domain::{
     AppError, ChoiceKind, DraftOption, EditorIdentity, PollAction, PollDraft, PollId, ResultsVisibility,
 };
@@ -17,21 +20,32 @@ use app::services::{comments_csv, results_csv, Dashboard};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use guard::{
-    cleared_session_cookie, known_browser_cookie, same_origin, session_cookie, session_token, LOGIN_PATH,
-    MAX_EDITOR_BODY,
-};
+use guard::{session_token, LOGIN_PATH, MAX_EDITOR_BODY};
 use std::net::SocketAddr;
+use tower_http::set_header::SetResponseHeaderLayer;
 
+/// The editor's pages other than sign-in: what the editor guard stands in front of.
+pub fn is_editor_page(path: &str) -> bool {
+    (path == "/editor" || path.starts_with("/editor/")) && path != LOGIN_PATH
+}
+
+/// The sign-in form's target, the one editor route outside the guard (it checks its own origin).
+pub fn public_routes() -> Router<AppState> {
+    Router::new()
+        .route("/editor/session", post(login))
+        .layer(DefaultBodyLimit::max(MAX_EDITOR_BODY))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+}
+
+/// The editor's forms (the guard is layered on them in `http::router`).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(summaries::form_routes())
-        .route("/editor/session", post(login))
         .route("/editor/logout", post(logout))
         .route("/editor/polls", post(create_poll))
         .route("/editor/polls/{id}/save", post(update_poll))
@@ -70,7 +84,7 @@ async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // Signing someone into the attacker's account is a CSRF attack too.
-    if !same_origin(&headers) {
+    if !from_our_site(&headers) {
         return PageError { error: AppError::CsrfFailed, back: LOGIN_PATH.into() }.into_response();
     }
     let pairs = match form(body) {
@@ -80,16 +94,14 @@ async fn login(
     let next = local_editor_path(field(&pairs, "next")).to_owned();
     let email = field(&pairs, "email").unwrap_or_default();
     let password = field(&pairs, "password").unwrap_or_default();
-    let browser = super::cookies(&headers, guard::KNOWN_BROWSER_COOKIE).next();
+    let browser = cookies::read(&headers, cookies::KNOWN_BROWSER).next();
     match state.auth.login(email, password, peer.ip(), browser).await {
         Ok(session) => {
             let mut response = see_other(&next);
             let secure = state.secure_cookies_for(&headers);
-            let cookies =
-                [session_cookie(&session.token, secure), known_browser_cookie(&session.known_browser, secure)];
-            for cookie in cookies.into_iter().flatten() {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
+            cookies::set(&mut response, cookies::session(session.token, SESSION_MAX, secure));
+            let known_for = chrono::Duration::days(KNOWN_BROWSER_DAYS);
+            cookies::set(&mut response, cookies::known_browser(session.known_browser, known_for, secure));
             response
         }
         Err(error) => {
@@ -110,7 +122,7 @@ async fn logout(
         }
     }
     let mut response = see_other(&format!("{LOGIN_PATH}?signed_out=1"));
-    response.headers_mut().append(header::SET_COOKIE, cleared_session_cookie());
+    cookies::set(&mut response, cookies::cleared_session(state.secure_cookies_for(&headers)));
     response
 }
 
