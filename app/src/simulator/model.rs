@@ -237,6 +237,7 @@ pub fn training_flop(parameters: f64, tokens: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::simulator::constants::Chip;
+    use proptest::prelude::*;
 
     fn close(actual: f64, expected: f64) {
         assert!(((actual - expected) / expected).abs() < 0.001, "{actual} is not within 0.1% of {expected}");
@@ -326,65 +327,52 @@ mod tests {
         close(full.capex, 64_000.0 * 10_000.0 * 1.66 / 0.81);
     }
 
-    /// A small deterministic generator, so the properties run over many inputs without a crate.
-    struct Cases(u64);
-    impl Cases {
-        fn next(&mut self, low: f64, high: f64) -> f64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            low + (self.0 % 1_000_000) as f64 / 1_000_000.0 * (high - low)
-        }
+    /// Inputs across the ranges a reader can choose: any chip, 1 to 100,000 GPUs, doubling
+    /// every half month to two years, up to ten years, electricity up to $0.30, either growth.
+    fn any_inputs() -> impl Strategy<Value = Inputs> {
+        (0..Chip::ALL.len(), 1.0..100_000f64, 0.5..24f64, 1.0..120f64, 0.0..0.3f64, any::<bool>()).prop_map(
+            |(chip, gpus, doubling, horizon, electricity, discrete)| {
+                let mut inputs = Inputs::default();
+                let _ = inputs.apply("chip", Chip::ALL[chip].id());
+                inputs.start_gpus = gpus.round();
+                inputs.doubling_months = doubling;
+                inputs.horizon_months = horizon.round();
+                inputs.electricity_per_kwh = electricity;
+                inputs.growth = if discrete { Growth::Discrete } else { Growth::Continuous };
+                inputs
+            },
+        )
     }
 
-    fn random_inputs(cases: &mut Cases) -> Inputs {
-        let mut inputs = Inputs::default();
-        let _ = inputs.apply("chip", Chip::ALL[cases.next(0.0, 3.99) as usize].id());
-        inputs.start_gpus = cases.next(1.0, 100_000.0).round();
-        inputs.doubling_months = cases.next(0.5, 24.0);
-        inputs.horizon_months = cases.next(1.0, 120.0).round();
-        inputs.electricity_per_kwh = cases.next(0.0, 0.3);
-        inputs.growth = if cases.next(0.0, 1.0) < 0.5 { Growth::Discrete } else { Growth::Continuous };
-        inputs
-    }
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
 
-    #[test]
-    fn gpus_never_decrease_and_spend_only_grows() {
-        let mut cases = Cases(0x5eed);
-        for _ in 0..300 {
-            let out = simulate(&random_inputs(&mut cases));
+        #[test]
+        fn gpus_never_decrease_and_spend_only_grows(inputs in any_inputs()) {
+            let out = simulate(&inputs);
             for pair in out.series.windows(2) {
-                assert!(pair[1].gpus >= pair[0].gpus, "{pair:?}");
-                assert!(pair[1].spend >= pair[0].spend, "{pair:?}");
+                prop_assert!(pair[1].gpus >= pair[0].gpus, "{:?}", pair);
+                prop_assert!(pair[1].spend >= pair[0].spend, "{:?}", pair);
             }
         }
-    }
 
-    #[test]
-    fn continuous_and_discrete_agree_at_whole_doubling_periods() {
-        let mut cases = Cases(0xd0b1e);
-        for _ in 0..300 {
-            let mut inputs = random_inputs(&mut cases);
-            let periods = cases.next(0.0, 10.0).round();
-            inputs.horizon_months = periods * inputs.doubling_months;
+        #[test]
+        fn continuous_and_discrete_agree_at_whole_doubling_periods(mut inputs in any_inputs(), periods in 0..=10u32) {
+            inputs.horizon_months = f64::from(periods) * inputs.doubling_months;
             inputs.growth = Growth::Discrete;
             let discrete = Model::new(&inputs).gpus(inputs.horizon_months);
             inputs.growth = Growth::Continuous;
             let continuous = Model::new(&inputs).gpus(inputs.horizon_months);
-            assert!((discrete - continuous).abs() / discrete < 1e-9, "{discrete} vs {continuous}");
+            prop_assert!((discrete - continuous).abs() / discrete < 1e-9, "{} vs {}", discrete, continuous);
         }
-    }
 
-    #[test]
-    fn budget_month_is_where_spend_first_reaches_the_budget() {
-        let mut cases = Cases(0xb0d9e7);
-        for _ in 0..300 {
-            let mut inputs = random_inputs(&mut cases);
-            inputs.budget = cases.next(1e7, 1e11);
+        #[test]
+        fn budget_month_is_where_spend_first_reaches_the_budget(mut inputs in any_inputs(), budget in 1e7..1e11f64) {
+            inputs.budget = budget;
             let model = Model::new(&inputs);
             if let Some(t) = model.months_to_budget() {
-                assert!(model.spend(t + 1e-6) >= inputs.budget * (1.0 - 1e-9));
-                assert!(t == 0.0 || model.spend(t - 1e-3) < inputs.budget, "{inputs:?} at {t}");
+                prop_assert!(model.spend(t + 1e-6) >= inputs.budget * (1.0 - 1e-9));
+                prop_assert!(t == 0.0 || model.spend(t - 1e-3) < inputs.budget, "{:?} at {}", inputs, t);
             }
         }
     }

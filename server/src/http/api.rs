@@ -1,13 +1,13 @@
 //! The public JSON API of `server/src/http/CONTRACT.md`: reader routes and the OpenAPI document.
 
-use super::errors::{body_error, ApiError};
+use super::errors::ApiError;
+use super::extract::{JsonBody, Shape, SlugPath};
 use super::openapi::{ErrorBody, SimulatorQuery};
 use super::AppState;
 use app::domain::{AppError, PollStatus, PollView, ResultsView, VoteReceipt, VoteSource};
 use app::services::{Reader, ReaderService};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json, Router};
@@ -39,10 +39,6 @@ pub fn fallbacks(router: Router<AppState>) -> Router<AppState> {
 pub static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 type ApiResult<T> = Result<T, ApiError>;
-
-fn slug_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    path.map(|Path(slug)| slug).map_err(|_| ApiError(AppError::PollNotFound))
-}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -91,8 +87,8 @@ async fn list_polls(
     (status = 404, description = "poll_not_found", body = ErrorBody),
     (status = 503, description = "service_unavailable", body = ErrorBody),
 ))]
-async fn poll(State(state): State<AppState>, path: Result<Path<String>, PathRejection>) -> ApiResult<Json<PollView>> {
-    Ok(Json(state.polls.poll(&slug_of(path)?).await?))
+async fn poll(State(state): State<AppState>, SlugPath(slug): SlugPath) -> ApiResult<Json<PollView>> {
+    Ok(Json(state.polls.poll(&slug).await?))
 }
 
 /// The results, where the poll's visibility rule lets this caller see them.
@@ -105,9 +101,9 @@ async fn poll(State(state): State<AppState>, path: Result<Path<String>, PathReje
 async fn results(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
-    path: Result<Path<String>, PathRejection>,
+    SlugPath(slug): SlugPath,
 ) -> ApiResult<Json<ResultsView>> {
-    Ok(Json(state.polls.results(&slug_of(path)?, &reader).await?))
+    Ok(Json(state.polls.results(&slug, &reader).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -117,6 +113,10 @@ struct VoteBody {
     choices: Vec<String>,
     #[serde(default)]
     comment: Option<String>,
+}
+
+impl Shape for VoteBody {
+    const EXPECTED: &'static str = r#"{"choices": [...], "comment": "..."}"#;
 }
 
 /// Vote. The voter is the holder of the `pt_voter` cookie (set on first contact).
@@ -137,14 +137,9 @@ struct VoteBody {
 async fn vote(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    SlugPath(slug): SlugPath,
+    JsonBody(VoteBody { choices, comment }): JsonBody<VoteBody>,
 ) -> ApiResult<(StatusCode, Json<VoteReceipt>)> {
-    let slug = slug_of(path)?;
-    let body = body.map_err(body_error)?;
-    let VoteBody { choices, comment } = serde_json::from_slice(&body).map_err(|e| {
-        AppError::MalformedRequest(format!("expected {{\"choices\": [...], \"comment\": \"...\"}}: {e}"))
-    })?;
     let receipt = state.polls.cast_vote(&slug, &reader, &choices, comment.as_deref(), VoteSource::Api).await?;
     let status = if receipt.recorded { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(receipt)))

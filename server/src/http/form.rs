@@ -1,23 +1,22 @@
 //! The ballot as a plain HTML form, for readers without JavaScript: a POST that lands on
 //! the poll page (which then shows the vote and results), or an error page.
 
-use super::errors::{body_error, PageError};
+use super::errors::{ApiError, PageError};
+use super::extract::{FormBody, SlugPath};
 use super::AppState;
 use app::domain::{AppError, Slug, VoteSource};
 use app::services::{Reader, ReaderService};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 
 pub async fn vote(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<SlugPath, ApiError>,
     Extension(reader): Extension<Reader>,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(Path(slug)) = path else {
+    let Ok(SlugPath(slug)) = path else {
         return PageError { error: AppError::PollNotFound, back: "/".into() }.into_response();
     };
     // A valid slug is URL-safe as it is; anything else has no poll page to go back to.
@@ -27,8 +26,8 @@ pub async fn vote(
 
 /// A GET of a form's address (a reload after an answer, a copied link): the page the form
 /// belongs to, `to` followed by the slug.
-pub async fn back_to(to: &'static str, path: Result<Path<String>, PathRejection>) -> Response {
-    match path.ok().and_then(|Path(slug)| Slug::parse(&slug).ok()) {
+pub async fn back_to(to: &'static str, path: Result<SlugPath, ApiError>) -> Response {
+    match path.ok().and_then(|SlugPath(slug)| Slug::parse(&slug).ok()) {
         Some(slug) => Redirect::to(&format!("{to}{slug}")).into_response(),
         None => PageError { error: AppError::PollNotFound, back: "/".into() }.into_response(),
     }
@@ -40,13 +39,13 @@ pub async fn vote_by_form(
     state: &AppState,
     slug: &str,
     reader: &Reader,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<FormBody, ApiError>,
     source: VoteSource,
     back: String,
 ) -> Response {
     let outcome = async {
-        let body = body.map_err(body_error)?;
-        let (choices, comment) = parse_ballot_form(&body)?;
+        let FormBody(pairs) = body.map_err(|ApiError(e)| e)?;
+        let (choices, comment) = ballot_of(pairs)?;
         state.polls.cast_vote(slug, reader, &choices, comment.as_deref(), source).await
     }
     .await;
@@ -69,10 +68,10 @@ pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
 }
 
 /// The ballot form: repeated `choice` fields and an optional `comment`.
-fn parse_ballot_form(body: &[u8]) -> Result<(Vec<String>, Option<String>), AppError> {
+fn ballot_of(pairs: Vec<(String, String)>) -> Result<(Vec<String>, Option<String>), AppError> {
     let mut choices = Vec::new();
     let mut comment = None;
-    for (name, value) in form_pairs(body)? {
+    for (name, value) in pairs {
         match name.as_str() {
             "choice" => choices.push(value),
             "comment" if comment.is_none() => comment = Some(value),
@@ -92,6 +91,10 @@ fn decode(raw: &[u8]) -> Result<String, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_ballot_form(body: &[u8]) -> Result<(Vec<String>, Option<String>), AppError> {
+        ballot_of(form_pairs(body)?)
+    }
 
     #[test]
     fn parses_repeated_choices_and_comment() {

@@ -8,6 +8,7 @@ mod cookies;
 mod delivery;
 pub mod editor;
 pub(crate) mod errors;
+mod extract;
 mod form;
 pub mod openapi;
 pub mod page_cache;

@@ -3,15 +3,14 @@
 //! scanners and link previews open every link. The POST records the vote with source
 //! `email`, once per subscriber and once per browser.
 
-use super::super::errors::{body_error, escape, page, PageError};
+use super::super::errors::{escape, page, ApiError, PageError};
+use super::super::extract::{FormBody, SlugPath};
 use super::super::form::form_pairs;
 use super::super::AppState;
 use super::results_html;
 use app::domain::{check_subscriber, AppError, Poll, PollStatus, SubscriberProblem, VoteSource};
 use app::services::{Reader, ReaderService};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
@@ -68,10 +67,10 @@ fn private(mut response: Response) -> Response {
 pub async fn landing(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<SlugPath, ApiError>,
     uri: axum::http::Uri,
 ) -> Response {
-    let Ok(Path(slug)) = path else {
+    let Ok(SlugPath(slug)) = path else {
         return PageError { error: AppError::PollNotFound, back: "/".into() }.into_response();
     };
     let params = match form_pairs(uri.query().unwrap_or_default().as_bytes()) {
@@ -124,14 +123,14 @@ async fn closed_page(state: &AppState, poll: &Poll, reader: &Reader) -> String {
 pub async fn confirm(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
-    path: Result<Path<String>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    path: Result<SlugPath, ApiError>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(Path(slug)) = path else {
+    let Ok(SlugPath(slug)) = path else {
         return PageError { error: AppError::PollNotFound, back: "/".into() }.into_response();
     };
     let back = format!("/polls/{}", app::domain::Slug::parse(&slug).map(|s| s.to_string()).unwrap_or_default());
-    let params = match body.map_err(body_error).and_then(|body| form_pairs(&body)) {
+    let params = match body.map(|FormBody(pairs)| pairs).map_err(|ApiError(e)| e) {
         Ok(params) => params,
         Err(error) => return PageError { error, back }.into_response(),
     };

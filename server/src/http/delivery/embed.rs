@@ -5,15 +5,14 @@
 //! a poll's link. Only `/embed/…` may be framed; every other page refuses (`protect::security_headers`).
 
 use super::super::errors::{escape, ApiError, PageError};
+use super::super::extract::{FormBody, SlugPath};
 use super::super::form::vote_by_form;
 use super::super::AppState;
 use super::results_html;
 use app::domain::{AppError, PollStatus, PollView, Slug, VoteSource};
 use app::services::PollPage;
 use app::services::{Reader, ReaderService};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Json};
@@ -81,12 +80,12 @@ fn can_vote_in_frame(state: &AppState, headers: &HeaderMap) -> bool {
 pub async fn widget(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<SlugPath, ApiError>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
     let theme = Theme::from_query(uri.query());
-    let Ok(Path(slug)) = path else { return embed_error(AppError::PollNotFound, theme, None) };
+    let Ok(SlugPath(slug)) = path else { return embed_error(AppError::PollNotFound, theme, None) };
     match state.polls.poll_page(&slug, &reader).await {
         Ok(page) => {
             let in_frame = can_vote_in_frame(&state, &headers);
@@ -102,12 +101,12 @@ pub async fn widget(
 pub async fn vote(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<SlugPath, ApiError>,
     uri: axum::http::Uri,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
     let theme = Theme::from_query(uri.query());
-    let Ok(Path(slug)) = path else { return embed_error(AppError::PollNotFound, theme, None) };
+    let Ok(SlugPath(slug)) = path else { return embed_error(AppError::PollNotFound, theme, None) };
     let back = Slug::parse(&slug).map_or_else(|_| "/".to_owned(), |slug| widget_path(slug.as_str(), theme));
     vote_by_form(&state, &slug, &reader, body, VoteSource::Embed, back).await
 }

@@ -6,12 +6,12 @@
 //! dropped by the listener (`net`).
 
 use super::super::errors::ApiError;
+use super::super::extract::{PollIdPath, SlugPath};
 use super::super::AppState;
 use crate::services::live::{Listener, Snapshot};
 use app::domain::{AppError, PollStatus};
 use app::services::Reader;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -39,9 +39,8 @@ const RETRY: Duration = Duration::from_secs(2);
 pub async fn reader_events(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
-    path: Result<Path<String>, PathRejection>,
+    SlugPath(slug): SlugPath,
 ) -> Result<Response, ApiError> {
-    let Path(slug) = path.map_err(|_| AppError::PollNotFound)?;
     let poll = state.polls.find(&slug).await?;
     if !state.polls.may_see_results(&poll, &reader).await? {
         return Err(AppError::ResultsHidden.into());
@@ -58,12 +57,8 @@ pub async fn reader_events(
         (status = 404, description = "poll_not_found", body = super::super::openapi::ErrorBody),
         (status = 503, description = "too_many_listeners, or service_unavailable", body = super::super::openapi::ErrorBody),
     ))]
-pub async fn editor_events(
-    State(state): State<AppState>,
-    path: Result<Path<i64>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let Path(id) = path.map_err(|_| AppError::PollNotFound)?;
-    let poll = app::services::EditorService::poll(&*state.authoring, app::domain::PollId(id)).await?;
+pub async fn editor_events(State(state): State<AppState>, PollIdPath(id): PollIdPath) -> Result<Response, ApiError> {
+    let poll = app::services::EditorService::poll(&*state.authoring, id).await?;
     let poll = state.polls.find(poll.poll.slug.as_str()).await?;
     stream(&state, poll.id, &poll.slug)
 }

@@ -2,12 +2,12 @@
 //! cards. Revalidated on every use (`ETag` + `no-cache`), drawn only when what it shows
 //! changed (`delivery::images`).
 
-use super::super::errors::PageError;
+use super::super::errors::{ApiError, PageError};
+use super::super::extract::SlugPath;
 use super::super::AppState;
 use crate::delivery::images::{Format, Picture};
 use app::domain::AppError;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 ))]
 pub async fn svg(
     state: State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<SlugPath, ApiError>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
@@ -36,7 +36,7 @@ pub async fn svg(
 ))]
 pub async fn png(
     state: State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<SlugPath, ApiError>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
@@ -56,12 +56,12 @@ struct ImageSize {
 
 async fn image(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    path: Result<SlugPath, ApiError>,
     headers: HeaderMap,
     uri: axum::http::Uri,
     format: Format,
 ) -> Response {
-    let Ok(Path(slug)) = path else {
+    let Ok(SlugPath(slug)) = path else {
         return PageError { error: AppError::PollNotFound, back: "/".into() }.into_response();
     };
     let back = || "/".to_owned();

@@ -1,20 +1,19 @@
 //! The editor JSON API under `/api/v1/editor/`, for scripts: the same operations as the
 //! editor pages, authenticated by `Authorization: Bearer <API token>` (or a session).
 
-use super::super::errors::{body_error, ApiError};
+use super::super::errors::ApiError;
+use super::super::extract::{CommentPath, JsonBody, PollIdPath, Shape};
 use super::super::openapi::{BodyRefusals, EditorRefusals, ErrorBody};
 use super::super::AppState;
 use super::{download, guard::MAX_EDITOR_BODY};
 use app::domain::{AppError, AuditView, EditorIdentity, Esp, PollAction, PollDraft, PollId, Transition};
 use app::services::EditorService;
 use app::services::{Dashboard, EditorPoll};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -60,15 +59,6 @@ struct AuditLog {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn id_of(path: Result<Path<i64>, PathRejection>) -> Result<PollId, ApiError> {
-    path.map(|Path(id)| PollId(id)).map_err(|_| ApiError(AppError::PollNotFound))
-}
-
-fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, shape: &str) -> Result<T, AppError> {
-    let body = body.map_err(body_error)?;
-    serde_json::from_slice(&body).map_err(|e| AppError::MalformedRequest(format!("expected {shape}: {e}")))
-}
-
 /// Every poll, drafts included, newest first.
 #[utoipa::path(get, path = "/polls", operation_id = "editorListPolls", security(("apiToken" = [])), responses(
     (status = 200, description = "The polls", body = EditorPollList),
@@ -85,8 +75,8 @@ async fn list(State(state): State<AppState>) -> ApiResult<Json<EditorPollList>> 
     (status = 404, description = "poll_not_found", body = ErrorBody),
     EditorRefusals,
 ))]
-async fn show(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Json<EditorPoll>> {
-    Ok(Json(state.authoring.poll(id_of(path)?).await?))
+async fn show(State(state): State<AppState>, PollIdPath(id): PollIdPath) -> ApiResult<Json<EditorPoll>> {
+    Ok(Json(state.authoring.poll(id).await?))
 }
 
 /// A new draft; the slug is made from the question when not given (`-2`, `-3`… if taken).
@@ -101,9 +91,8 @@ async fn show(State(state): State<AppState>, path: Result<Path<i64>, PathRejecti
 async fn create(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    body: Result<Bytes, BytesRejection>,
+    JsonBody(draft): JsonBody<PollDraft>,
 ) -> ApiResult<(StatusCode, Json<EditorPoll>)> {
-    let draft: PollDraft = json_body(body, "a poll draft")?;
     Ok((StatusCode::CREATED, Json(state.authoring.create_poll(&by, draft).await?)))
 }
 
@@ -120,11 +109,9 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    PollIdPath(id): PollIdPath,
+    JsonBody(draft): JsonBody<PollDraft>,
 ) -> ApiResult<Json<EditorPoll>> {
-    let id = id_of(path)?;
-    let draft: PollDraft = json_body(body, "a poll draft with its \"version\"")?;
     Ok(Json(state.authoring.update_poll(&by, id, draft).await?))
 }
 
@@ -132,10 +119,10 @@ async fn update(
 async fn transition(
     state: &AppState,
     by: &EditorIdentity,
-    path: Result<Path<i64>, PathRejection>,
+    id: PollId,
     step: Transition,
 ) -> ApiResult<Json<EditorPoll>> {
-    Ok(Json(state.authoring.act(by, id_of(path)?, PollAction::Step(step)).await?))
+    Ok(Json(state.authoring.act(by, id, PollAction::Step(step)).await?))
 }
 
 /// One workflow step's handler and its documented operation. A macro because each step needs
@@ -153,9 +140,9 @@ macro_rules! workflow_step {
         async fn $name(
             State(state): State<AppState>,
             Extension(by): Extension<EditorIdentity>,
-            path: Result<Path<i64>, PathRejection>,
+            PollIdPath(id): PollIdPath,
         ) -> ApiResult<Json<EditorPoll>> {
-            transition(&state, &by, path, $step).await
+            transition(&state, &by, id, $step).await
         }
     };
 }
@@ -177,9 +164,9 @@ workflow_step!(archive, "/polls/{id}/archive", "editorArchive", Transition::Arch
 async fn duplicate(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
+    PollIdPath(id): PollIdPath,
 ) -> ApiResult<(StatusCode, Json<EditorPoll>)> {
-    Ok((StatusCode::CREATED, Json(state.authoring.act(&by, id_of(path)?, PollAction::Duplicate).await?)))
+    Ok((StatusCode::CREATED, Json(state.authoring.act(&by, id, PollAction::Duplicate).await?)))
 }
 
 /// The results dashboard: counts, votes by hour and by source, comments, the latest summary.
@@ -189,8 +176,8 @@ async fn duplicate(
     (status = 404, description = "poll_not_found", body = ErrorBody),
     EditorRefusals,
 ))]
-async fn results(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Json<Dashboard>> {
-    Ok(Json(state.authoring.dashboard(id_of(path)?).await?))
+async fn results(State(state): State<AppState>, PollIdPath(id): PollIdPath) -> ApiResult<Json<Dashboard>> {
+    Ok(Json(state.authoring.dashboard(id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -225,10 +212,9 @@ fn results_only() -> String {
 ))]
 async fn export(
     State(state): State<AppState>,
-    path: Result<Path<i64>, PathRejection>,
+    PollIdPath(id): PollIdPath,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
-    let id = id_of(path)?;
     let Query(query) = query.map_err(|e| AppError::MalformedRequest(e.body_text()))?;
     let file = match (query.format.as_str(), query.what.as_str()) {
         ("json", _) => "poll.json",
@@ -251,6 +237,10 @@ struct Moderation {
     hidden: bool,
 }
 
+impl Shape for Moderation {
+    const EXPECTED: &'static str = r#"{"hidden": true|false}"#;
+}
+
 /// Hides or shows a reader's comment.
 #[utoipa::path(post, path = "/polls/{id}/comments/{comment}", operation_id = "editorModerateComment",
     security(("apiToken" = [])), request_body = Moderation,
@@ -263,12 +253,10 @@ struct Moderation {
 async fn moderate(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<(i64, i64)>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    CommentPath(poll, comment): CommentPath,
+    JsonBody(Moderation { hidden }): JsonBody<Moderation>,
 ) -> ApiResult<StatusCode> {
-    let Path((poll, comment)) = path.map_err(|_| ApiError(AppError::NotFound))?;
-    let Moderation { hidden } = json_body(body, "{\"hidden\": true|false}")?;
-    state.authoring.set_comment_hidden(&by, PollId(poll), comment, hidden).await?;
+    state.authoring.set_comment_hidden(&by, poll, comment, hidden).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -291,10 +279,9 @@ struct EmailBlockQuery {
 async fn email_block(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    path: Result<Path<i64>, PathRejection>,
+    PollIdPath(id): PollIdPath,
     query: Result<Query<EmailBlockQuery>, QueryRejection>,
 ) -> ApiResult<Json<crate::delivery::email::EmailBlock>> {
-    let id = id_of(path)?;
     let Query(query) = query.map_err(|e| AppError::MalformedRequest(e.body_text()))?;
     let esp = match query.esp.as_deref() {
         None | Some("") => Esp::Generic,

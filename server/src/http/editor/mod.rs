@@ -7,8 +7,8 @@ pub mod guard;
 pub mod summaries;
 
 use super::cookies;
-use super::errors::{body_error, escape, page, PageError};
-use super::form::form_pairs;
+use super::errors::{escape, page, ApiError, PageError};
+use super::extract::{CommentPath, FormBody, PollIdPath};
 use super::protect::from_our_site;
 use super::AppState;
 use crate::services::auth::{KNOWN_BROWSER_DAYS, SESSION_MAX};
@@ -17,8 +17,7 @@ use app::domain::{
 };
 use app::services::EditorService;
 use app::services::{comments_csv, results_csv, Dashboard};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -61,8 +60,9 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-pub(super) fn form(body: Result<Bytes, BytesRejection>) -> Result<Vec<(String, String)>, AppError> {
-    form_pairs(&body.map_err(body_error)?)
+/// A form post's fields, or why it could not be read (as the page will say).
+pub(super) fn form(body: Result<FormBody, ApiError>) -> Result<Vec<(String, String)>, AppError> {
+    body.map(|FormBody(pairs)| pairs).map_err(|ApiError(e)| e)
 }
 
 pub(super) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -81,7 +81,7 @@ async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
     // Signing someone into the attacker's account is a CSRF attack too.
     if !from_our_site(&headers) {
@@ -178,14 +178,14 @@ fn draft_form(pairs: &[(String, String)]) -> Result<PollDraft, AppError> {
     })
 }
 
-fn poll_id(path: Result<Path<i64>, PathRejection>) -> Result<PollId, AppError> {
-    path.map(|Path(id)| PollId(id)).map_err(|_| AppError::PollNotFound)
+fn poll_id(path: Result<PollIdPath, ApiError>) -> Result<PollId, AppError> {
+    path.map(|PollIdPath(id)| id).map_err(|ApiError(e)| e)
 }
 
 async fn create_poll(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
     let created = async { state.authoring.create_poll(&by, draft_form(&form(body)?)?).await }.await;
     match created {
@@ -197,10 +197,10 @@ async fn create_poll(
 async fn update_poll(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    path: Result<PollIdPath, ApiError>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    let back = path.as_ref().map_or("/editor".into(), |Path(id)| format!("/editor/polls/{id}/edit"));
+    let back = path.as_ref().map_or("/editor".into(), |PollIdPath(id)| format!("/editor/polls/{id}/edit"));
     let updated = async { state.authoring.update_poll(&by, poll_id(path)?, draft_form(&form(body)?)?).await }.await;
     match updated {
         Ok(poll) => see_other(&format!("/editor/polls/{}", poll.id)),
@@ -236,12 +236,13 @@ async fn act(
 async fn moderate(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<(i64, i64)>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    path: Result<CommentPath, ApiError>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(Path((poll, comment))) = path else {
+    let Ok(CommentPath(poll, comment)) = path else {
         return PageError { error: AppError::NotFound, back: "/editor".into() }.into_response();
     };
+    // (An unreadable path names no comment: `CommentPath` refuses it as `not_found`.)
     let back = format!("/editor/polls/{poll}");
     let done = async {
         let hidden = match field(&form(body)?, "hidden") {
@@ -249,7 +250,7 @@ async fn moderate(
             Some("false") => false,
             _ => return Err(AppError::MalformedRequest("hidden must be true or false".into())),
         };
-        state.authoring.set_comment_hidden(&by, PollId(poll), comment, hidden).await
+        state.authoring.set_comment_hidden(&by, poll, comment, hidden).await
     }
     .await;
     match done {
@@ -283,7 +284,7 @@ async fn export(State(state): State<AppState>, path: Result<Path<(i64, String)>,
 async fn create_token(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
     let created = async {
         let pairs = form(body)?;

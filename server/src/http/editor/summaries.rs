@@ -2,14 +2,13 @@
 //! `/api/v1/editor/`, a progress stream, and the dashboard's forms (which work without
 //! JavaScript and answer with a redirect back to the dashboard).
 
-use super::super::errors::{body_error, ApiError, PageError};
+use super::super::errors::{ApiError, PageError};
+use super::super::extract::{FormBody, JsonOrEmpty, PollIdPath, Shape, SummaryIdPath};
 use super::super::openapi::{BodyRefusals, EditorRefusals, ErrorBody};
 use super::super::AppState;
 use super::{field, form};
 use app::domain::{AppError, EditorIdentity, SummaryEdits, SummaryView};
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -51,16 +50,20 @@ pub fn form_routes() -> Router<AppState> {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn id_of(path: Result<Path<i64>, PathRejection>, missing: AppError) -> Result<i64, AppError> {
-    path.map(|Path(id)| id).map_err(|_| missing)
-}
-
 #[derive(serde::Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StartBody {
     /// `extractive`, `local` or `openai`; the server's default when left out.
     #[schema(pattern = "^(extractive|local|openai)$")]
     backend: Option<String>,
+}
+
+impl Shape for StartBody {
+    const EXPECTED: &'static str = r#"{} or {"backend": "extractive"|"local"|"openai"}"#;
+}
+
+impl Shape for SummaryEdits {
+    const EXPECTED: &'static str = r#"{} or {"overview": "…", "themes": [{"title": "…"}, …]}"#;
 }
 
 /// Summarise the poll's comments: 202 with the queued job, or 200 with the one already running.
@@ -77,21 +80,10 @@ struct StartBody {
 async fn start(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    PollIdPath(poll): PollIdPath,
+    JsonOrEmpty(request): JsonOrEmpty<StartBody>,
 ) -> ApiResult<Response> {
-    let poll = id_of(path, AppError::PollNotFound)?;
-    let body = body.map_err(body_error)?;
-    let request: StartBody = if body.iter().all(u8::is_ascii_whitespace) {
-        StartBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::MalformedRequest(format!(
-                "expected {{}} or {{\"backend\": \"extractive\"|\"local\"|\"openai\"}}: {e}"
-            ))
-        })?
-    };
-    let (summary, created) = state.summaries.start(poll, request.backend.as_deref(), Some(&by)).await?;
+    let (summary, created) = state.summaries.start(poll.0, request.backend.as_deref(), Some(&by)).await?;
     let status = if created { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(OneSummary { summary })).into_response())
 }
@@ -103,9 +95,8 @@ async fn start(
     (status = 404, description = "poll_not_found", body = ErrorBody),
     EditorRefusals,
 ))]
-async fn list(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Json<SummaryList>> {
-    let poll = id_of(path, AppError::PollNotFound)?;
-    Ok(Json(SummaryList { summaries: state.summaries.list(poll).await? }))
+async fn list(State(state): State<AppState>, PollIdPath(poll): PollIdPath) -> ApiResult<Json<SummaryList>> {
+    Ok(Json(SummaryList { summaries: state.summaries.list(poll.0).await? }))
 }
 
 /// One summary: status and progress while it runs; themes, quotes, overview and checks once done.
@@ -115,8 +106,7 @@ async fn list(State(state): State<AppState>, path: Result<Path<i64>, PathRejecti
     (status = 404, description = "summary_not_found", body = ErrorBody),
     EditorRefusals,
 ))]
-async fn show(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Json<OneSummary>> {
-    let id = id_of(path, AppError::SummaryNotFound)?;
+async fn show(State(state): State<AppState>, SummaryIdPath(id): SummaryIdPath) -> ApiResult<Json<OneSummary>> {
     Ok(Json(OneSummary { summary: state.summaries.get(id).await? }))
 }
 
@@ -135,20 +125,9 @@ async fn show(State(state): State<AppState>, path: Result<Path<i64>, PathRejecti
 async fn approve(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    SummaryIdPath(id): SummaryIdPath,
+    JsonOrEmpty(edits): JsonOrEmpty<SummaryEdits>,
 ) -> ApiResult<Json<OneSummary>> {
-    let id = id_of(path, AppError::SummaryNotFound)?;
-    let body = body.map_err(body_error)?;
-    let edits: SummaryEdits = if body.iter().all(u8::is_ascii_whitespace) {
-        SummaryEdits::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::MalformedRequest(format!(
-                "expected {{}} or {{\"overview\": \"…\", \"themes\": [{{\"title\": \"…\"}}, …]}}: {e}"
-            ))
-        })?
-    };
     Ok(Json(OneSummary { summary: state.summaries.approve(id, &by, edits).await? }))
 }
 
@@ -161,8 +140,7 @@ async fn approve(
     (status = 404, description = "summary_not_found", body = ErrorBody),
     EditorRefusals,
 ))]
-async fn events(State(state): State<AppState>, path: Result<Path<i64>, PathRejection>) -> ApiResult<Response> {
-    let id = id_of(path, AppError::SummaryNotFound)?;
+async fn events(State(state): State<AppState>, SummaryIdPath(id): SummaryIdPath) -> ApiResult<Response> {
     let first = state.summaries.get(id).await?;
     let permit = state.listeners.clone().try_acquire_owned().map_err(|_| AppError::TooManyListeners)?;
     let start = (state.summaries.clone(), Some(first), None::<String>, false, permit);
@@ -195,9 +173,9 @@ async fn events(State(state): State<AppState>, path: Result<Path<i64>, PathRejec
 }
 
 /// A GET of the form's address (a reload after the redirect): the dashboard.
-async fn dashboard(path: Result<Path<i64>, PathRejection>) -> Redirect {
+async fn dashboard(path: Result<PollIdPath, ApiError>) -> Redirect {
     match path {
-        Ok(Path(poll)) => Redirect::to(&format!("/editor/polls/{poll}#summary")),
+        Ok(PollIdPath(poll)) => Redirect::to(&format!("/editor/polls/{poll}#summary")),
         Err(_) => Redirect::to("/editor"),
     }
 }
@@ -205,17 +183,17 @@ async fn dashboard(path: Result<Path<i64>, PathRejection>) -> Redirect {
 async fn start_form(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    path: Result<PollIdPath, ApiError>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(Path(poll)) = path else {
+    let Ok(PollIdPath(poll)) = path else {
         return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
     };
     let back = format!("/editor/polls/{poll}");
     let done = async {
         let pairs = form(body)?;
         let backend = field(&pairs, "backend").filter(|b| !b.is_empty());
-        state.summaries.start(poll, backend, Some(&by)).await
+        state.summaries.start(poll.0, backend, Some(&by)).await
     }
     .await;
     match done {
@@ -228,10 +206,10 @@ async fn start_form(
 async fn automatic_form(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    path: Result<PollIdPath, ApiError>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(Path(poll)) = path else {
+    let Ok(PollIdPath(poll)) = path else {
         return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
     };
     let back = format!("/editor/polls/{poll}");
@@ -242,7 +220,7 @@ async fn automatic_form(
             Some("false") => false,
             _ => return Err(AppError::MalformedRequest("on must be true or false".into())),
         };
-        state.summaries.set_summarise_on_close(&by, poll, on).await
+        state.summaries.set_summarise_on_close(&by, poll.0, on).await
     }
     .await;
     match done {
@@ -255,10 +233,10 @@ async fn automatic_form(
 async fn approve_form(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    path: Result<Path<i64>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    path: Result<SummaryIdPath, ApiError>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(Path(id)) = path else {
+    let Ok(SummaryIdPath(id)) = path else {
         return PageError { error: AppError::SummaryNotFound, back: "/editor".into() }.into_response();
     };
     let back = match state.summaries.get(id).await {

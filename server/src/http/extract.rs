@@ -1,0 +1,113 @@
+//! Paths and bodies, read once and refused in the contract's words: a path that does not
+//! name a thing is its `…_not_found`, a body that does not parse is `malformed_request` (or
+//! `payload_too_large`). The rejection is the JSON error; page handlers take
+//! `Result<Extractor, ApiError>` and answer the same error as a page.
+
+use super::errors::{body_error, ApiError};
+use super::form::form_pairs;
+use app::domain::{AppError, PollDraft, PollId};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// `{id}` of an editor's poll. Anything but a number names no poll.
+pub struct PollIdPath(pub PollId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PollIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<i64>::from_request_parts(parts, state).await.map_err(|_| AppError::PollNotFound)?;
+        Ok(PollIdPath(PollId(id)))
+    }
+}
+
+/// `{slug}` of a poll, as written: whether a poll has it is the service's to say.
+pub struct SlugPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SlugPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(slug) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| AppError::PollNotFound)?;
+        Ok(SlugPath(slug))
+    }
+}
+
+/// `{id}` of a summary.
+pub struct SummaryIdPath(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for SummaryIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<i64>::from_request_parts(parts, state).await.map_err(|_| AppError::SummaryNotFound)?;
+        Ok(SummaryIdPath(id))
+    }
+}
+
+/// `{id}/comments/{comment}`: a poll's comment. Anything but two numbers names no comment.
+pub struct CommentPath(pub PollId, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for CommentPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((poll, comment)) =
+            Path::<(i64, i64)>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        Ok(CommentPath(PollId(poll), comment))
+    }
+}
+
+/// What a JSON body should look like, in the words of the `malformed_request` message.
+pub trait Shape {
+    const EXPECTED: &'static str;
+}
+
+impl Shape for PollDraft {
+    const EXPECTED: &'static str = "a poll draft (with its \"version\" when updating)";
+}
+
+/// A JSON body (the `Content-Type` is checked before: `protect::json_only`).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Shape> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(body_error)?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError(AppError::MalformedRequest(format!("expected {}: {e}", T::EXPECTED))))
+    }
+}
+
+/// A JSON body that may also be left empty (or blank), meaning `T::default()`.
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Shape + Default> FromRequest<S> for JsonOrEmpty<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(body_error)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonOrEmpty(T::default()));
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonOrEmpty)
+            .map_err(|e| ApiError(AppError::MalformedRequest(format!("expected {}: {e}", T::EXPECTED))))
+    }
+}
+
+/// An HTML form's fields, in order (`application/x-www-form-urlencoded`, strict UTF-8).
+pub struct FormBody(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(body_error)?;
+        Ok(FormBody(form_pairs(&bytes)?))
+    }
+}
