@@ -153,7 +153,7 @@ async fn vote(
     (status = 422, description = "invalid_input: the message starts with the field's name", body = ErrorBody),
 ))]
 async fn simulate(uri: axum::http::Uri) -> ApiResult<Json<serde_json::Value>> {
-    let pairs = super::form::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
+    let pairs = super::extract::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
     let inputs = app::simulator::Inputs::from_query(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())))
         .map_err(|e| AppError::InvalidInput(format!("{e}.")))?;
     let outputs = app::simulator::simulate(&inputs);

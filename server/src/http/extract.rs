@@ -4,7 +4,6 @@
 //! `Result<Extractor, ApiError>` and answer the same error as a page.
 
 use super::errors::{body_error, ApiError};
-use super::form::form_pairs;
 use app::domain::{AppError, PollDraft, PollId};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -110,4 +109,22 @@ impl<S: Send + Sync> FromRequest<S> for FormBody {
         let bytes = Bytes::from_request(request, state).await.map_err(body_error)?;
         Ok(FormBody(form_pairs(&bytes)?))
     }
+}
+
+/// `application/x-www-form-urlencoded` as name/value pairs in order. Strict about UTF-8,
+/// unlike lossy decoders, so bad bytes are refused rather than mangled.
+pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    body.split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let mut parts = pair.splitn(2, |&b| b == b'=');
+            Ok((decode(parts.next().unwrap_or_default())?, decode(parts.next().unwrap_or_default())?))
+        })
+        .collect()
+}
+
+fn decode(raw: &[u8]) -> Result<String, AppError> {
+    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes).map_err(|_| AppError::MalformedRequest("the form is not valid UTF-8".into()))
 }

@@ -2,6 +2,8 @@
 //! the poll page (which then shows the vote and results), or an error page.
 
 use super::errors::{ApiError, PageError};
+#[cfg(test)]
+use super::extract::form_pairs;
 use super::extract::{FormBody, SlugPath};
 use super::AppState;
 use app::domain::{AppError, Slug, VoteSource};
@@ -55,18 +57,6 @@ pub async fn vote_by_form(
     }
 }
 
-/// `application/x-www-form-urlencoded` as name/value pairs in order. Strict about UTF-8,
-/// unlike lossy decoders, so bad bytes are refused rather than mangled.
-pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
-    body.split(|&b| b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let mut parts = pair.splitn(2, |&b| b == b'=');
-            Ok((decode(parts.next().unwrap_or_default())?, decode(parts.next().unwrap_or_default())?))
-        })
-        .collect()
-}
-
 /// The ballot form: repeated `choice` fields and an optional `comment`.
 fn ballot_of(pairs: Vec<(String, String)>) -> Result<(Vec<String>, Option<String>), AppError> {
     let mut choices = Vec::new();
@@ -80,12 +70,6 @@ fn ballot_of(pairs: Vec<(String, String)>) -> Result<(Vec<String>, Option<String
         }
     }
     Ok((choices, comment))
-}
-
-fn decode(raw: &[u8]) -> Result<String, AppError> {
-    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
-    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-    String::from_utf8(bytes).map_err(|_| AppError::MalformedRequest("the form is not valid UTF-8".into()))
 }
 
 #[cfg(test)]

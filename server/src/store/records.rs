@@ -55,17 +55,7 @@ where
         let mut tx = self.pool().begin_with(S::DB::BEGIN_WRITE).await?;
         let mut ids = Vec::with_capacity(polls.len());
         for (poll, audit) in polls {
-            let id: i64 = sqlx::query_scalar(sql::INSERT_POLL)
-                .bind(poll.slug().as_str())
-                .bind(poll.question())
-                .bind(poll.kind().name())
-                .bind(i64::from(poll.kind().max_choices()))
-                .bind(poll.allow_comment())
-                .bind(poll.allow_vote_change())
-                .bind(poll.results_visibility().name())
-                .bind(poll.publication().name())
-                .bind(poll.opens_at())
-                .bind(poll.closes_at())
+            let id: i64 = bind_poll(sqlx::query_scalar(sql::INSERT_POLL), poll)
                 .bind(created_at)
                 .fetch_one(&mut *tx)
                 .await
@@ -85,17 +75,7 @@ where
 
     async fn update_poll(&self, id: PollId, version: i64, poll: &NewPoll, audit: &NewAudit) -> Result<(), StoreError> {
         let mut tx = self.pool().begin_with(S::DB::BEGIN_WRITE).await?;
-        let updated: Option<i64> = sqlx::query_scalar(sql::UPDATE_POLL)
-            .bind(poll.slug().as_str())
-            .bind(poll.question())
-            .bind(poll.kind().name())
-            .bind(i64::from(poll.kind().max_choices()))
-            .bind(poll.allow_comment())
-            .bind(poll.allow_vote_change())
-            .bind(poll.results_visibility().name())
-            .bind(poll.publication().name())
-            .bind(poll.opens_at())
-            .bind(poll.closes_at())
+        let updated: Option<i64> = bind_poll(sqlx::query_scalar(sql::UPDATE_POLL), poll)
             .bind(audit.at)
             .bind(id.0)
             .bind(version)
@@ -313,6 +293,31 @@ where
             .collect())
     }
 }
+
+/// Binds a poll's columns as `$1`..`$10`, in the order of `INSERT_POLL` and `UPDATE_POLL`.
+fn bind_poll<'q, DB>(query: PollQuery<'q, DB>, poll: &'q NewPoll) -> PollQuery<'q, DB>
+where
+    DB: Database,
+    i64: Column<DB>,
+    bool: Column<DB>,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    DateTime<Utc>: Column<DB>,
+{
+    query
+        .bind(poll.slug().as_str())
+        .bind(poll.question())
+        .bind(poll.kind().name())
+        .bind(i64::from(poll.kind().max_choices()))
+        .bind(poll.allow_comment())
+        .bind(poll.allow_vote_change())
+        .bind(poll.results_visibility().name())
+        .bind(poll.publication().name())
+        .bind(poll.opens_at())
+        .bind(poll.closes_at())
+}
+
+/// A statement returning a poll's id.
+type PollQuery<'q, DB> = sqlx::query::QueryScalar<'q, DB, i64, <DB as Database>::Arguments<'q>>;
 
 /// Writes an audit row on an open connection or transaction, for the poll `(id, slug)` if any.
 async fn insert_audit<DB>(

@@ -4,8 +4,7 @@
 //! `email`, once per subscriber and once per browser.
 
 use super::super::errors::{escape, page, ApiError, PageError};
-use super::super::extract::{FormBody, SlugPath};
-use super::super::form::form_pairs;
+use super::super::extract::{form_pairs, FormBody, SlugPath};
 use super::super::AppState;
 use super::results_html;
 use app::domain::{check_subscriber, AppError, Poll, PollStatus, SubscriberProblem, VoteSource};

@@ -284,7 +284,7 @@ pub struct OEmbed {
 }
 
 async fn oembed_json(state: &AppState, origin: &str, query: &str) -> Result<OEmbed, AppError> {
-    let pairs = super::super::form::form_pairs(query.as_bytes())?;
+    let pairs = super::super::extract::form_pairs(query.as_bytes())?;
     let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     if let Some(format) = param("format").filter(|f| *f != "json") {
         return Err(AppError::Unsupported(format!(

@@ -8,6 +8,7 @@ use super::super::AppState;
 use crate::delivery::images::{Format, Picture};
 use app::domain::AppError;
 use axum::extract::State;
+use axum::http::Uri;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -18,12 +19,7 @@ use axum::response::{IntoResponse, Response};
     (status = 404, description = "No such poll (an HTML page)", content_type = "text/html", body = String),
     (status = 422, description = "`w` or `h` out of range (an HTML page)", content_type = "text/html", body = String),
 ))]
-pub async fn svg(
-    state: State<AppState>,
-    path: Result<SlugPath, ApiError>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
+pub async fn svg(state: State<AppState>, path: Result<SlugPath, ApiError>, headers: HeaderMap, uri: Uri) -> Response {
     image(state, path, headers, uri, Format::Svg).await
 }
 
@@ -34,12 +30,7 @@ pub async fn svg(
     (status = 404, description = "No such poll (an HTML page)", content_type = "text/html", body = String),
     (status = 422, description = "`w` or `h` out of range (an HTML page)", content_type = "text/html", body = String),
 ))]
-pub async fn png(
-    state: State<AppState>,
-    path: Result<SlugPath, ApiError>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
+pub async fn png(state: State<AppState>, path: Result<SlugPath, ApiError>, headers: HeaderMap, uri: Uri) -> Response {
     image(state, path, headers, uri, Format::Png).await
 }
 
@@ -66,7 +57,7 @@ async fn image(
     };
     let back = || "/".to_owned();
     let result = async {
-        let pairs = super::super::form::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
+        let pairs = super::super::extract::form_pairs(uri.query().unwrap_or_default().as_bytes())?;
         let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         let size = crate::delivery::images::Size::parse(param("w"), param("h"))
             .map_err(|e| AppError::InvalidInput(e.to_string()))?;

@@ -85,8 +85,7 @@ async fn show(State(state): State<AppState>, PollIdPath(id): PollIdPath) -> ApiR
     (status = 201, description = "The draft", body = EditorPoll),
     (status = 409, description = "slug_taken", body = ErrorBody),
     (status = 422, description = "invalid_poll: what is wrong, in words", body = ErrorBody),
-    EditorRefusals,
-    BodyRefusals,
+    EditorRefusals, BodyRefusals,
 ))]
 async fn create(
     State(state): State<AppState>,
@@ -103,8 +102,7 @@ async fn create(
     (status = 404, description = "poll_not_found", body = ErrorBody),
     (status = 409, description = "stale_edit, edit_refused or slug_taken", body = ErrorBody),
     (status = 422, description = "invalid_poll", body = ErrorBody),
-    EditorRefusals,
-    BodyRefusals,
+    EditorRefusals, BodyRefusals,
 ))]
 async fn update(
     State(state): State<AppState>,
@@ -247,8 +245,7 @@ impl Shape for Moderation {
     params(PollIdParam, ("comment" = i64, Path, description = "The comment's id")), responses(
     (status = 204, description = "Done"),
     (status = 404, description = "not_found", body = ErrorBody),
-    EditorRefusals,
-    BodyRefusals,
+    EditorRefusals, BodyRefusals,
 ))]
 async fn moderate(
     State(state): State<AppState>,

@@ -60,7 +60,7 @@ async fn carried_token(request: Request) -> Result<(Option<String>, Request), Ap
             .ok()
             .and_then(|v| v.get("csrf").and_then(|t| t.as_str()).map(str::to_owned))
     } else {
-        super::super::form::form_pairs(&bytes)
+        super::super::extract::form_pairs(&bytes)
             .ok()
             .and_then(|pairs| pairs.into_iter().find(|(name, _)| name == "csrf").map(|(_, value)| value))
     };

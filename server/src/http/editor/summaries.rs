@@ -7,7 +7,7 @@ use super::super::extract::{FormBody, JsonOrEmpty, PollIdPath, Shape, SummaryIdP
 use super::super::openapi::{BodyRefusals, EditorRefusals, ErrorBody};
 use super::super::AppState;
 use super::{field, form};
-use app::domain::{AppError, EditorIdentity, SummaryEdits, SummaryView};
+use app::domain::{AppError, EditorIdentity, PollId, SummaryEdits, SummaryView};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -74,8 +74,7 @@ impl Shape for SummaryEdits {
     (status = 200, description = "One was already queued or running", body = OneSummary),
     (status = 404, description = "poll_not_found", body = ErrorBody),
     (status = 422, description = "backend_unavailable", body = ErrorBody),
-    EditorRefusals,
-    BodyRefusals,
+    EditorRefusals, BodyRefusals,
 ))]
 async fn start(
     State(state): State<AppState>,
@@ -119,8 +118,7 @@ async fn show(State(state): State<AppState>, SummaryIdPath(id): SummaryIdPath) -
     (status = 404, description = "summary_not_found", body = ErrorBody),
     (status = 409, description = "summary_not_ready", body = ErrorBody),
     (status = 422, description = "summary_check_failed: what failed", body = ErrorBody),
-    EditorRefusals,
-    BodyRefusals,
+    EditorRefusals, BodyRefusals,
 ))]
 async fn approve(
     State(state): State<AppState>,
@@ -186,20 +184,12 @@ async fn start_form(
     path: Result<PollIdPath, ApiError>,
     body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(PollIdPath(poll)) = path else {
-        return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
-    };
-    let back = format!("/editor/polls/{poll}");
-    let done = async {
-        let pairs = form(body)?;
+    let (state, by) = (&state, &by);
+    from_dashboard(path, body, move |poll, pairs| async move {
         let backend = field(&pairs, "backend").filter(|b| !b.is_empty());
-        state.summaries.start(poll.0, backend, Some(&by)).await
-    }
-    .await;
-    match done {
-        Ok(_) => Redirect::to(&format!("{back}#summary")).into_response(),
-        Err(error) => PageError { error, back }.into_response(),
-    }
+        state.summaries.start(poll.0, backend, Some(by)).await.map(|_| ())
+    })
+    .await
 }
 
 /// Field `on`: `true` or `false`: whether closing the poll queues a summary.
@@ -209,21 +199,34 @@ async fn automatic_form(
     path: Result<PollIdPath, ApiError>,
     body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(PollIdPath(poll)) = path else {
-        return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
-    };
-    let back = format!("/editor/polls/{poll}");
-    let done = async {
-        let pairs = form(body)?;
+    let (state, by) = (&state, &by);
+    from_dashboard(path, body, move |poll, pairs| async move {
         let on = match field(&pairs, "on") {
             Some("true") => true,
             Some("false") => false,
             _ => return Err(AppError::MalformedRequest("on must be true or false".into())),
         };
-        state.summaries.set_summarise_on_close(&by, poll.0, on).await
-    }
-    .await;
-    match done {
+        state.summaries.set_summarise_on_close(by, poll.0, on).await
+    })
+    .await
+}
+
+/// A form posted from a poll's dashboard: `act` on its fields, then back to the dashboard's
+/// summary section, or an error page with a link there.
+async fn from_dashboard<Act, Done>(
+    path: Result<PollIdPath, ApiError>,
+    body: Result<FormBody, ApiError>,
+    act: Act,
+) -> Response
+where
+    Act: FnOnce(PollId, Vec<(String, String)>) -> Done,
+    Done: std::future::Future<Output = Result<(), AppError>>,
+{
+    let Ok(PollIdPath(poll)) = path else {
+        return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
+    };
+    let back = format!("/editor/polls/{poll}");
+    match async { act(poll, form(body)?).await }.await {
         Ok(()) => Redirect::to(&format!("{back}#summary")).into_response(),
         Err(error) => PageError { error, back }.into_response(),
     }
