@@ -63,6 +63,7 @@ impl OptionKey {
     }
 }
 
+/// The same three trait impls for both string newtypes (a macro: trait impls per type).
 macro_rules! string_newtype_impls {
     ($t:ty) => {
         impl TryFrom<String> for $t {

@@ -102,6 +102,8 @@ pub struct NumberField {
     pub set: fn(&mut Inputs, f64),
 }
 
+/// A macro because a field's getter and setter are written by its name (`i.$name`), which a
+/// function cannot take.
 macro_rules! field {
     ($name:ident, $label:literal, $min:expr, $max:expr, $step:expr, $whole:expr) => {
         NumberField {

@@ -153,6 +153,8 @@ pub fn router(state: AppState) -> Router {
 
     // The documented routes, and the document made from them (served by `api::openapi`).
     let (api_v1, api_doc) = api::routes().split_for_parts();
+    // The editor API is documented under `/api/v1/editor` with the rest, and routed on its own
+    // (behind the guard, outside the readers' layers).
     let (_, editor_doc) = OpenApiRouter::new().nest("/editor", editor::api::routes()).split_for_parts();
     let (editor_api, _) = editor::api::routes().split_for_parts();
     let (documented, documented_doc) = OpenApiRouter::new()

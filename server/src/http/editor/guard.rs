@@ -25,6 +25,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Editor requests carry whole polls; larger than a vote, still small.
 pub const MAX_EDITOR_BODY: usize = 64 * 1024;
 pub const LOGIN_PATH: &str = "/editor/login";
+
 /// Which of the editor's routes a guard stands in front of: it decides how a refusal looks
 /// (a redirect to sign in or a page, or JSON) and whether API tokens are taken.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -37,6 +38,7 @@ pub enum Door {
     Api,
 }
 
+/// The session token a request carries, if any.
 pub fn session_token(headers: &HeaderMap) -> Option<&str> {
     cookies::read(headers, cookies::SESSION).find(|token| !token.is_empty())
 }
