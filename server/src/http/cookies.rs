@@ -25,7 +25,7 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
         .filter(move |c| c.name() == name)
-        .filter_map(|c| c.name_raw().and(c.value_raw()))
+        .filter_map(|c| c.value_raw())
 }
 
 /// Adds `cookie` to the response's `Set-Cookie` headers.

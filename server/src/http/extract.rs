@@ -68,6 +68,17 @@ impl Shape for PollDraft {
     const EXPECTED: &'static str = "a poll draft (with its \"version\" when updating)";
 }
 
+/// The request's body, within the route's size limit.
+async fn body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Ok(Bytes::from_request(request, state).await.map_err(body_error)?)
+}
+
+/// `bytes` as a `T`, or `malformed_request` saying what was expected.
+fn json_of<T: DeserializeOwned + Shape>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError(AppError::MalformedRequest(format!("expected {}: {e}", T::EXPECTED))))
+}
+
 /// A JSON body (the `Content-Type` is checked before: `protect::json_only`).
 pub struct JsonBody<T>(pub T);
 
@@ -75,10 +86,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Shape> FromRequest<S> for JsonBody<T>
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(body_error)?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError(AppError::MalformedRequest(format!("expected {}: {e}", T::EXPECTED))))
+        json_of(&body(request, state).await?).map(JsonBody)
     }
 }
 
@@ -89,13 +97,11 @@ impl<S: Send + Sync, T: DeserializeOwned + Shape + Default> FromRequest<S> for J
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(body_error)?;
+        let bytes = body(request, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonOrEmpty(T::default()));
         }
-        serde_json::from_slice(&bytes)
-            .map(JsonOrEmpty)
-            .map_err(|e| ApiError(AppError::MalformedRequest(format!("expected {}: {e}", T::EXPECTED))))
+        json_of(&bytes).map(JsonOrEmpty)
     }
 }
 
@@ -106,8 +112,7 @@ impl<S: Send + Sync> FromRequest<S> for FormBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(body_error)?;
-        Ok(FormBody(form_pairs(&bytes)?))
+        Ok(FormBody(form_pairs(&body(request, state).await?)?))
     }
 }
 
