@@ -51,8 +51,10 @@ def sign_in(i):
     body = urllib.parse.urlencode({"email": f"user{i}@example.com", "password": "wrong password", "next": "/editor"})
     conn.request("POST", "/editor/session", body, {"Content-Type": "application/x-www-form-urlencoded",
                                                    "X-Forwarded-For": f"198.51.{i // 200}.{i % 200 + 1}"})
-    location = conn.getresponse().getheader("Location") or ""
-    answer = location.split("error=")[1].split("&")[0] if "error=" in location else location
+    response = conn.getresponse()
+    # A refused sign-in answers with the form again: 401 (wrong) or 429 (throttled).
+    answer = {401: "login_failed", 429: "too_many_attempts"}.get(response.status, response.getheader("Location") or str(response.status))
+    response.read()
     with lock:
         answers[answer] = answers.get(answer, 0) + 1
 

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod components;
 pub mod domain;
+pub mod html;
 #[cfg(any(feature = "ssr", not(feature = "reader-bundle")))]
 pub mod pages;
 pub mod services;

@@ -41,7 +41,10 @@ test('an editor writes, schedules, opens, watches, closes, exports and duplicate
   await stage(page, 'draft');
   await page.getByRole('button', { name: 'Schedule' }).click();
   await stage(page, 'scheduled');
-  await page.getByRole('button', { name: 'Open now' }).click();
+  // Opening asks first (the question is a page of its own, so it works without JavaScript).
+  await page.getByRole('link', { name: 'Open now…' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('Open this poll now?');
+  await page.getByRole('button', { name: 'Yes, open now' }).click();
   await stage(page, 'open');
   await hydrated(page);
   await expect(page.locator('#total-votes')).toHaveText('0');
@@ -86,7 +89,8 @@ test('an editor writes, schedules, opens, watches, closes, exports and duplicate
   await expect(page.getByRole('row', { name: /Email link/ })).toHaveCount(1);
 
   // Closing, then the CSV export has a row per option and the total.
-  await page.getByRole('button', { name: 'Close now' }).click();
+  await page.getByRole('link', { name: 'Close now…' }).click();
+  await page.getByRole('button', { name: 'Yes, close now' }).click();
   await stage(page, 'closed');
   const [download] = await Promise.all([
     page.waitForEvent('download'),

@@ -36,5 +36,7 @@ export function fixturePolls(now: Date) {
     openPoll(now, 'e2e-embed-nojs', 'Would you vote inside a newsletter without JavaScript?'),
     openPoll(now, 'e2e-embed-cross', 'Would you vote from another site?'),
     openPoll(now, 'e2e-summary', 'Will power stall the compute boom?'),
+    openPoll(now, 'e2e-pages', 'Does this page fit your screen?'),
+    openPoll(now, 'e2e-limit', 'Which two? Pick at most two.', { kind: 'multiple', max_choices: 2 }),
   ];
 }

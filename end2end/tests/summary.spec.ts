@@ -33,7 +33,8 @@ test('an editor summarises a closed poll, watches it run, approves it, and reade
   await expect(page).toHaveURL(/\/editor$/);
   await page.getByRole('link', { name: 'Will power stall the compute boom?' }).click();
   await expect(page).toHaveURL(/\/editor\/polls\/\d+$/);
-  await page.getByRole('button', { name: 'Close now' }).click();
+  await page.getByRole('link', { name: 'Close now…' }).click();
+  await page.getByRole('button', { name: 'Yes, close now' }).click();
   await expect(page.locator('.page-head .stage')).toHaveText('closed');
   await hydrated(page);
 

@@ -37,6 +37,7 @@ test.describe('without JavaScript', () => {
     await page.getByLabel('Maybe').check();
     await page.getByRole('button', { name: 'Vote' }).click();
     await expect(page).toHaveURL(/\/polls\/e2e-without-js$/);
+    await expect(page.getByLabel('Share this poll')).toHaveValue(/\/polls\/e2e-without-js$/);
     await expect(page.getByText('You voted: Maybe.')).toBeVisible();
     await expect(page.getByRole('region', { name: 'Results so far' })).toContainText('Maybe');
   });
@@ -128,23 +129,61 @@ test('the keyboard alone can vote', async ({ page }) => {
   await expect(page.getByRole('status')).toBeFocused();
 });
 
-test('a multiple-choice group is one tab stop, arrows move within it', async ({ page }) => {
+test('in a multiple-choice group each checkbox is a tab stop, and ticks stop at the limit', async ({ page }) => {
   await page.goto('/polls/e2e-keyboard-multi');
   await hydrated(page);
   await tabIntoOptions(page);
   expect((await focusedOn(page)).value).toBe('yes');
-  await page.keyboard.press('ArrowDown');
-  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Tab');
+  expect((await focusedOn(page)).value, 'Tab moves to the next checkbox').toBe('no');
+  await page.keyboard.press('Space');
+  await page.keyboard.press('Tab');
   expect((await focusedOn(page)).value).toBe('maybe');
+  // A third tick on "up to two" is undone at once, and the reader is told why.
   await page.keyboard.press('Space');
-  await page.keyboard.press('ArrowUp');
+  await expect(page.getByLabel('Maybe')).not.toBeChecked();
+  await expect(page.locator('.limit')).toHaveText('You can pick up to 2. Untick one to choose another.');
+  await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Space');
-  await expect(page.getByLabel('No')).toBeChecked();
+  await expect(page.getByLabel('No')).not.toBeChecked();
+  await expect(page.locator('.limit')).toHaveText('');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Space');
   await expect(page.getByLabel('Maybe')).toBeChecked();
   await page.keyboard.press('Tab');
   expect(await focusedOn(page)).toMatchObject({ tag: 'BUTTON' });
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('status')).toHaveText('Thanks! Your vote for No, Maybe is in.');
+  await expect(page.getByRole('status')).toHaveText('Thanks! Your vote for Yes, Maybe is in.');
+  await expect(page.locator('.total')).toContainText('1 reader · % who picked each');
+});
+
+test('a reader cannot tick past the limit; without JavaScript a refusal keeps their ticks and comment', async ({ page, browser }) => {
+  await page.goto('/polls/e2e-limit');
+  await hydrated(page);
+  for (const label of ['Yes', 'No']) await page.getByLabel(label).check();
+  await page.getByLabel('Maybe').click();
+  await expect(page.getByLabel('Maybe')).not.toBeChecked();
+  await expect(page.getByText('You can pick up to 2.')).toBeVisible();
+
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  const noscript = await plain.newPage();
+  await noscript.goto('/polls/e2e-limit');
+  for (const label of ['Yes', 'No', 'Maybe']) await noscript.getByLabel(label).check();
+  await noscript.getByLabel('Why? (optional)').fill('All three, really.');
+  await noscript.getByRole('button', { name: 'Vote' }).click();
+  // The poll page itself, with the site around it, says why; nothing was lost.
+  await expect(noscript.getByRole('alert')).toHaveText('Choose at most 2 options (3 were chosen).');
+  await expect(noscript.getByRole('heading', { level: 1 })).toHaveText('Which two? Pick at most two.');
+  await expect(noscript.getByRole('link', { name: /Polltelligence/ })).toBeVisible();
+  for (const label of ['Yes', 'No', 'Maybe']) await expect(noscript.getByLabel(label)).toBeChecked();
+  await expect(noscript.getByLabel('Why? (optional)')).toHaveValue('All three, really.');
+  await noscript.getByLabel('No').uncheck();
+  await noscript.getByRole('button', { name: 'Vote' }).click();
+  await expect(noscript).toHaveURL(/\/polls\/e2e-limit\?commented=1$/);
+  await expect(noscript.getByText('Thanks! Your vote for Yes, Maybe is in.')).toBeVisible();
+  await expect(noscript.getByText('Thanks for saying why')).toBeVisible();
+  await plain.close();
 });
 
 test('where the poll allows it, a reader changes their vote', async ({ page }) => {

@@ -1,11 +1,12 @@
 //! Demo content for an empty database: the closed poll from the 14 November 2023 issue of
-//! AI Collision ("the winner is … No!"), this week's open poll, and more to explore.
+//! AI Collision ("the winner is … No!"), this week's open poll, and more to explore. Every
+//! date is relative to the day the demo is loaded, so the closed poll is last week's.
 
 use crate::store::{NewVote, Store, StoreError};
 use app::domain::{
     DraftOption, PollDraft, PollError, PollId, PollKind, Publication, ResultsVisibility, Slug, VoteSource,
 };
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
 /// Demo votes arrive the ways real ones do, so the dashboard has something to show.
@@ -38,8 +39,8 @@ fn polls(now: DateTime<Utc>) -> Vec<DemoPoll> {
             options: &[("yes", "Yes", 41), ("no", "No", 87)],
             allow_comment: true,
             visibility: ResultsVisibility::Always,
-            opens_at: Utc.with_ymd_and_hms(2023, 11, 7, 9, 0, 0).unwrap(),
-            closes_at: Utc.with_ymd_and_hms(2023, 11, 13, 23, 0, 0).unwrap(),
+            opens_at: now - Duration::days(8),
+            closes_at: now - Duration::days(2),
         },
         DemoPoll {
             slug: "will-grok-compute-keep-doubling",

@@ -4,7 +4,7 @@
 pub mod editor;
 
 use crate::domain::{AppError, VoteReceipt};
-use crate::services::{ArchiveEntry, HomePage, PollPage};
+use crate::services::{ArchivePage, HomePage, PollPage};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -26,7 +26,11 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
 #[server(prefix = "/rpc", endpoint = "home")]
 pub async fn load_home() -> Result<HomePage, AppError> {
     let (service, reader) = ssr::context().await?;
-    service.home(&reader).await.map_err(ssr::with_status)
+    let mut home = service.home(&reader).await.map_err(ssr::with_status)?;
+    if let Some(page) = home.featured.as_mut() {
+        page.origin = ssr::origin().await;
+    }
+    Ok(home)
 }
 
 #[server(prefix = "/rpc", endpoint = "poll")]
@@ -34,13 +38,16 @@ pub async fn load_poll(slug: String) -> Result<PollPage, AppError> {
     let (service, reader) = ssr::context().await?;
     let mut page = service.poll_page(&slug, &reader).await.map_err(ssr::with_status)?;
     page.origin = ssr::origin().await;
+    // A refused no-JS ballot is answered with this page (see the server's vote form).
+    page.retry = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::services::BallotRetry>().cloned());
     Ok(page)
 }
 
 #[server(prefix = "/rpc", endpoint = "archive")]
-pub async fn load_archive() -> Result<Vec<ArchiveEntry>, AppError> {
+pub async fn load_archive(page: usize) -> Result<ArchivePage, AppError> {
     let (service, _) = ssr::context().await?;
-    service.archive().await.map_err(ssr::with_status)
+    service.archive(page).await.map_err(ssr::with_status)
 }
 
 #[server(prefix = "/rpc", endpoint = "vote", input = Json)]

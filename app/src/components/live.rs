@@ -3,7 +3,7 @@
 //! render the same with or without it.
 
 use super::ResultsBars;
-use crate::domain::{OptionKey, PollStatus, ResultsView};
+use crate::domain::{Counted, OptionKey, PollStatus, ResultsView};
 use leptos::prelude::*;
 
 /// Calls `on_results` with the JSON of every `results` event of the stream at `url`, for as
@@ -35,7 +35,7 @@ pub fn follow_events(url: String, name: &'static str, on_results: impl Fn(String
 
 /// Results bars that follow the poll's live stream while it is open.
 #[component]
-pub fn LiveResults(results: ResultsView, #[prop(optional)] mine: Vec<OptionKey>) -> impl IntoView {
+pub fn LiveResults(results: ResultsView, counted: Counted, #[prop(optional)] mine: Vec<OptionKey>) -> impl IntoView {
     let open = results.status == PollStatus::Open;
     let url = format!("/api/v1/polls/{}/events", results.slug);
     let current = RwSignal::new(results);
@@ -48,5 +48,5 @@ pub fn LiveResults(results: ResultsView, #[prop(optional)] mine: Vec<OptionKey>)
             })
         });
     }
-    move || view! { <ResultsBars results=current.get() mine=mine.clone()/> }
+    move || view! { <ResultsBars results=current.get() counted mine=mine.clone()/> }
 }

@@ -76,6 +76,33 @@ pub mod browser {
         )
     }
 
+    /// Rewrites every `<time data-local datetime="…">` in the page in the reader's own zone
+    /// and way of writing dates ("3 Dec 2026, 10:00 CET"), by the browser's own `Intl`: the
+    /// readers' bundle carries no date formatting of its own.
+    pub fn localise_times() {
+        use wasm_bindgen::JsCast;
+        let Ok(times) = leptos::prelude::document().query_selector_all("time[data-local]") else { return };
+        let options = js_sys::Object::new();
+        for (key, value) in
+            [("day", "numeric"), ("month", "short"), ("year", "numeric"), ("hour", "2-digit"), ("minute", "2-digit")]
+                .into_iter()
+                .chain([("timeZoneName", "short")])
+        {
+            let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), &JsValue::from_str(value));
+        }
+        for i in 0..times.length() {
+            let Some(time) = times.item(i).and_then(|node| node.dyn_into::<web_sys::Element>().ok()) else {
+                continue;
+            };
+            let Some(at) = time.get_attribute("datetime") else { continue };
+            let date = js_sys::Date::new(&JsValue::from_str(&at));
+            if !date.get_time().is_nan() {
+                let text = date.to_locale_string("en-GB", &options);
+                time.set_text_content(text.as_string().as_deref());
+            }
+        }
+    }
+
     /// The browser's time zone, as `Europe/London (UTC+00:00)`.
     pub fn zone() -> String {
         let offset = -(js_sys::Date::new_0().get_timezone_offset() as i64);

@@ -25,14 +25,61 @@ use leptos::prelude::*;
 #[island]
 pub fn Hydrated() -> impl IntoView {
     Effect::new(|_| {
+        // Times the server wrote in UTC outside any island, in the reader's own zone now.
+        #[cfg(feature = "hydrate")]
+        browser::localise_times();
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "");
         }
     });
 }
 
+/// Puts `text` on the clipboard (the asynchronous Clipboard API, called through JavaScript
+/// reflection so no unstable web-sys API is needed). False where the browser refuses.
+pub fn copy_text(text: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let clipboard = js_sys::Reflect::get(&window().navigator(), &JsValue::from_str("clipboard"));
+        let Ok(clipboard) = clipboard else { return false };
+        let write = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok();
+        match write.and_then(|w| w.dyn_into::<js_sys::Function>().ok()) {
+            Some(write) => write.call1(&clipboard, &JsValue::from_str(text)).is_ok(),
+            None => false,
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        false
+    }
+}
+
+/// A time as the server writes it (UTC), marked for the browser to rewrite in local time
+/// once the page is interactive (`browser::localise_times`).
+#[component]
+pub fn Time(at: DateTime<Utc>) -> impl IntoView {
+    view! { <time datetime=at.to_rfc3339() data-local="">{format_time(at)}</time> }
+}
+
 pub fn format_time(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// How long from `now` until `then`, as a reader says it: "6 days", "5 hours", "1 minute".
+pub fn time_left(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let seconds = (then - now).num_seconds().max(0);
+    let (n, unit) = match seconds {
+        s if s >= 2 * 86_400 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s / 3_600, "hour"),
+        s if s >= 60 => (s / 60, "minute"),
+        _ => return "under a minute".to_owned(),
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }
 
 /// `1234567` as `1,234,567`.
@@ -73,5 +120,19 @@ mod tests {
         assert_eq!(super::format_money(1_280_000_000.0), "$1.28 billion");
         assert_eq!(super::format_money(2_870_400.0), "$2.87 million");
         assert_eq!(super::format_money(-1_234.4), "-$1,234");
+    }
+
+    #[test]
+    fn time_left_reads_like_a_countdown() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let left = |seconds: i64| super::time_left(now, now + chrono::Duration::seconds(seconds));
+        assert_eq!(left(6 * 86_400 + 3_600), "6 days");
+        assert_eq!(left(2 * 86_400), "2 days");
+        // Under two days, hours say more than "1 day".
+        assert_eq!(left(86_400 + 5 * 3_600), "29 hours");
+        assert_eq!(left(3_600), "1 hour");
+        assert_eq!(left(12 * 60 + 30), "12 minutes");
+        assert_eq!(left(59), "under a minute");
+        assert_eq!(left(-5), "under a minute");
     }
 }

@@ -1,9 +1,14 @@
-use crate::domain::{OptionKey, PollStatus, ResultsView};
+use crate::domain::{Counted, OptionKey, PollStatus, ResultsView};
 use leptos::prelude::*;
 
 /// Result bars with counts, percents and the total. Bars are decoration; the figures are text.
 #[component]
-pub fn ResultsBars(results: ResultsView, #[prop(optional)] mine: Vec<OptionKey>) -> impl IntoView {
+pub fn ResultsBars(
+    results: ResultsView,
+    /// Votes, or (multiple choice) readers: what the figures are of.
+    counted: Counted,
+    #[prop(optional)] mine: Vec<OptionKey>,
+) -> impl IntoView {
     let title = if results.status == PollStatus::Closed { "Final results" } else { "Results so far" };
     let total = results.total_votes;
     let leaders: Vec<OptionKey> = results.leaders().iter().map(|o| o.id.clone()).collect();
@@ -14,7 +19,7 @@ pub fn ResultsBars(results: ResultsView, #[prop(optional)] mine: Vec<OptionKey>)
         .map(|o| {
             let is_mine = mine.contains(&o.id);
             let leads = closed && leaders.contains(&o.id);
-            let votes = if o.votes == 1 { "1 vote".to_owned() } else { format!("{} votes", o.votes) };
+            let votes = counted.count(o.votes);
             view! {
                 <li class="bar" class:mine=is_mine class:leader=leads>
                     <div class="bar-text">
@@ -35,7 +40,7 @@ pub fn ResultsBars(results: ResultsView, #[prop(optional)] mine: Vec<OptionKey>)
         <section class="results" aria-label=title>
             <h3 class="results-title">{title}</h3>
             <ol class="bars">{rows}</ol>
-            <p class="total">{if total == 1 { "1 vote in total".to_owned() } else { format!("{total} votes in total") }}</p>
+            <p class="total">{counted.total(total)}</p>
         </section>
     }
 }

@@ -159,7 +159,8 @@ impl PollDraft {
         }
         let kind = match self.kind {
             ChoiceKind::Single => PollKind::Single,
-            ChoiceKind::Multiple if (1..=options.len() as u32).contains(&self.max_choices) => {
+            // Several choices means at least two, and no more than there are options.
+            ChoiceKind::Multiple if (2..=options.len() as u32).contains(&self.max_choices) => {
                 PollKind::Multiple { max_choices: self.max_choices }
             }
             ChoiceKind::Multiple => return Err(PollError::MaxChoices(options.len())),
@@ -284,6 +285,32 @@ mod tests {
     }
 
     #[test]
+    fn multiple_choice_means_two_or_more_and_no_more_than_the_options() {
+        let with = |kind: ChoiceKind, max_choices: u32| {
+            let mut d = draft();
+            d.kind = kind;
+            d.max_choices = max_choices;
+            built(&d).map(|poll| poll.kind())
+        };
+        // Three options: "up to 2" and "up to 3" are multiple choice; 0, 1 and 4 are not.
+        assert_eq!(with(ChoiceKind::Multiple, 2), Ok(PollKind::Multiple { max_choices: 2 }));
+        assert_eq!(with(ChoiceKind::Multiple, 3), Ok(PollKind::Multiple { max_choices: 3 }));
+        for refused in [0, 1, 4] {
+            assert_eq!(with(ChoiceKind::Multiple, refused), Err(PollError::MaxChoices(3)), "up to {refused}");
+        }
+        // A single-choice poll ignores the maximum.
+        assert_eq!(with(ChoiceKind::Single, 3), Ok(PollKind::Single));
+        // Two options: the only multiple-choice poll is "up to 2".
+        let mut two = draft();
+        two.options.truncate(2);
+        two.kind = ChoiceKind::Multiple;
+        two.max_choices = 2;
+        assert_eq!(built(&two).map(|p| p.kind()), Ok(PollKind::Multiple { max_choices: 2 }));
+        two.max_choices = 1;
+        assert_eq!(built(&two).map(|p| p.kind()), Err(PollError::MaxChoices(2)));
+    }
+
+    #[test]
     fn drafts_refuse_bad_input_with_a_reason() {
         type Change = Box<dyn Fn(&mut PollDraft)>;
         let cases: Vec<(Change, PollError)> = vec![
@@ -320,7 +347,10 @@ mod tests {
             change(&mut d);
             assert_eq!(built(&d).unwrap_err(), expected);
         }
-        assert_eq!(PollError::MaxChoices(3).to_string(), "The maximum number of choices must be 1 to 3.");
+        assert_eq!(
+            PollError::MaxChoices(3).to_string(),
+            "A multiple-choice poll lets readers pick 2 to 3 options: set the maximum between 2 and 3, or make it single choice."
+        );
         assert_eq!(
             PollError::BadOptionId(1, NameError::BadCharacters).to_string(),
             "The id of option 1 may contain only lowercase letters, digits and single hyphens between them."

@@ -28,6 +28,6 @@ pub use new_poll::{NewPoll, PollError, LABEL_MAX_CHARS, MAX_OPTIONS, QUESTION_MA
 pub use poll::{
     ChoiceKind, OptionView, Poll, PollId, PollKind, PollOption, PollStatus, PollView, Publication, ResultsVisibility,
 };
-pub use results::{OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};
+pub use results::{Counted, OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};
 pub use summary::{summary_email, SummaryChecks, SummaryEdits, SummaryQuote, SummaryTheme, SummaryView, ThemeEdit};
 pub use workflow::{EditError, PollAction, Stage, Transition};

@@ -33,7 +33,7 @@ pub enum PollError {
     BadOptionId(usize, NameError),
     #[error("The option id \"{0}\" appears twice.")]
     RepeatedOptionId(OptionKey),
-    #[error("The maximum number of choices must be 1 to {0}.")]
+    #[error("A multiple-choice poll lets readers pick 2 to {0} options: set the maximum between 2 and {0}, or make it single choice.")]
     MaxChoices(usize),
     #[error("The poll must close after it opens.")]
     ClosesBeforeItOpens,

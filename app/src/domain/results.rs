@@ -168,6 +168,47 @@ pub struct VoteReceipt {
     pub changed: bool,
 }
 
+/// What a poll's figures count, as readers are told. A single-choice poll counts votes and
+/// its percents add up to 100; a multiple-choice poll counts readers, and each percent is of
+/// the readers who picked that option (so together they pass 100%: the page says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Counted {
+    #[default]
+    Votes,
+    Readers,
+}
+
+impl Counted {
+    pub fn of(max_choices: u32) -> Self {
+        if max_choices > 1 {
+            Counted::Readers
+        } else {
+            Counted::Votes
+        }
+    }
+
+    /// One option's count: "1 vote", "8 votes"; "1 reader", "8 readers".
+    pub fn count(self, n: u64) -> String {
+        let word = match self {
+            Counted::Votes => "vote",
+            Counted::Readers => "reader",
+        };
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    }
+
+    /// The line under the bars: "20 votes in total"; "20 readers · % who picked each".
+    pub fn total(self, n: u64) -> String {
+        match self {
+            Counted::Votes => format!("{} in total", self.count(n)),
+            Counted::Readers => format!("{} · % who picked each", self.count(n)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +261,15 @@ mod tests {
         assert_eq!((t.total_votes, t.counts.clone()), (4, vec![2, 2, 0]));
         let leaders: Vec<_> = t.view(&p, at(8, 0)).leaders().iter().map(|o| o.id.to_string()).collect();
         assert_eq!(leaders, ["yes", "no"]);
+    }
+
+    #[test]
+    fn multiple_choice_figures_say_what_the_percent_is_of() {
+        assert_eq!(Counted::of(1), Counted::Votes);
+        assert_eq!(Counted::of(2), Counted::Readers);
+        assert_eq!(Counted::Votes.total(20), "20 votes in total");
+        assert_eq!(Counted::Votes.total(1), "1 vote in total");
+        assert_eq!(Counted::Readers.total(20), "20 readers · % who picked each");
+        assert_eq!(Counted::Readers.count(1), "1 reader");
     }
 }

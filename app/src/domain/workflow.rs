@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Why an edit or a button is refused. The messages are the editor's (`edit_refused`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
-    #[error("\"{}\" does not apply to a {} poll.", .0.label(), .1.name())]
+    #[error("\"{}\" does not apply to {} poll.", .0.label(), .1.with_article())]
     DoesNotApply(Transition, Stage),
     #[error("The opening time is in the past: pick a later time, or use \"Open now\".")]
     OpensInThePast,
@@ -64,6 +64,17 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// "a draft", "an open": for sentences.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Stage::Draft => "a draft",
+            Stage::Scheduled => "a scheduled",
+            Stage::Open => "an open",
+            Stage::Closed => "a closed",
+            Stage::Archived => "an archived",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Stage::Draft => "draft",
@@ -85,12 +96,23 @@ pub enum Transition {
     Unschedule,
     OpenNow,
     CloseNow,
+    /// Closed → open again, for `REOPEN_FOR` (editable like any open poll), until archived.
+    Reopen,
     Archive,
 }
 
+/// How long a reopened poll stays open unless the editor sets another closing time.
+pub const REOPEN_FOR: Duration = Duration::days(1);
+
 impl Transition {
-    pub const ALL: [Transition; 5] =
-        [Transition::Schedule, Transition::Unschedule, Transition::OpenNow, Transition::CloseNow, Transition::Archive];
+    pub const ALL: [Transition; 6] = [
+        Transition::Schedule,
+        Transition::Unschedule,
+        Transition::OpenNow,
+        Transition::CloseNow,
+        Transition::Reopen,
+        Transition::Archive,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -98,6 +120,7 @@ impl Transition {
             Transition::Unschedule => "unschedule",
             Transition::OpenNow => "open",
             Transition::CloseNow => "close",
+            Transition::Reopen => "reopen",
             Transition::Archive => "archive",
         }
     }
@@ -112,7 +135,21 @@ impl Transition {
             Transition::Unschedule => "Back to draft",
             Transition::OpenNow => "Open now",
             Transition::CloseNow => "Close now",
+            Transition::Reopen => "Reopen",
             Transition::Archive => "Archive",
+        }
+    }
+
+    /// Steps readers feel at once (a poll appears, stops or starts taking votes again) are
+    /// confirmed in a second step; the question asked there.
+    pub fn confirmation(self) -> Option<&'static str> {
+        match self {
+            Transition::OpenNow => Some("Open this poll now? Readers can vote from this moment."),
+            Transition::CloseNow => {
+                Some("Close this poll now? Readers can no longer vote, and the results become final. You can reopen it until it is archived.")
+            }
+            Transition::Reopen => Some("Reopen this poll? Readers can vote again for a day; edit it to set another closing time."),
+            Transition::Schedule | Transition::Unschedule | Transition::Archive => None,
         }
     }
 
@@ -124,6 +161,7 @@ impl Transition {
                 | (Transition::Unschedule, Stage::Scheduled)
                 | (Transition::OpenNow, Stage::Draft | Stage::Scheduled)
                 | (Transition::CloseNow, Stage::Open)
+                | (Transition::Reopen, Stage::Closed)
                 | (Transition::Archive, Stage::Closed)
         )
     }
@@ -179,6 +217,7 @@ impl Poll {
                 next.opens_at = now;
             }
             Transition::CloseNow => next.closes_at = now,
+            Transition::Reopen => next.closes_at = now + REOPEN_FOR,
             Transition::Archive => next.publication = Publication::Archived,
         }
         Ok(next)
@@ -279,6 +318,24 @@ mod tests {
         assert_eq!(closed.closes_at, at(8, 0));
         assert!(p.after(Transition::Archive, at(8, 0)).is_err());
         assert_eq!(p.after(Transition::Archive, at(15, 0)).unwrap().publication, Publication::Archived);
+    }
+
+    #[test]
+    fn a_closed_poll_reopens_until_it_is_archived() {
+        let mut p = poll(PollKind::Single, ResultsVisibility::Always);
+        p.publication = Publication::Published;
+        let open = at(8, 0);
+        assert_eq!(p.after(Transition::Reopen, open), Err(EditError::DoesNotApply(Transition::Reopen, Stage::Open)));
+        // Closed: reopening keeps everything but the closing time, a day from now.
+        let now = at(15, 0);
+        let reopened = p.after(Transition::Reopen, now).unwrap();
+        assert_eq!((reopened.opens_at, reopened.closes_at), (p.opens_at, now + REOPEN_FOR));
+        assert_eq!(reopened.publication, Publication::Published);
+        p.publication = Publication::Archived;
+        assert_eq!(p.after(Transition::Reopen, now), Err(EditError::DoesNotApply(Transition::Reopen, Stage::Archived)));
+        // What readers feel at once is confirmed first; the rest is one press.
+        let confirmed: Vec<_> = Transition::ALL.into_iter().filter(|t| t.confirmation().is_some()).collect();
+        assert_eq!(confirmed, [Transition::OpenNow, Transition::CloseNow, Transition::Reopen]);
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! shared components.
 
 use crate::api::{load_archive, load_home, load_poll};
-use crate::components::{format_time, winner_sentence, PollCard, ReaderSummary, ResultsBars};
+use crate::components::{winner_sentence, PollCard, ReaderSummary, ResultsBars, Time};
 use crate::domain::AppError;
-use crate::services::ArchiveEntry;
+use crate::services::{ArchiveEntry, ArchivePage as Archive};
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, Title};
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -57,6 +57,7 @@ pub fn PollPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let poll = Resource::new(slug, load_poll);
+    let commented = use_query_map().with_untracked(|q| q.get("commented").is_some());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -68,7 +69,7 @@ pub fn PollPage() -> impl IntoView {
                             let summary = page.summary.clone();
                             let options = page.poll.options.clone();
                             view! {
-                                <PollCard page/>
+                                <PollCard page commented/>
                                 {summary.map(|summary| view! { <ReaderSummary summary options/> })}
                             }
                         }
@@ -116,7 +117,9 @@ fn ShareHead(page: crate::services::PollPage) -> impl IntoView {
 
 #[component]
 pub fn ArchivePage() -> impl IntoView {
-    let archive = Resource::new(|| (), |_| load_archive());
+    let query = use_query_map();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1);
+    let archive = Resource::new(page, load_archive);
     view! {
         <Title text="The Results Show"/>
         <h1>"The Results Show"</h1>
@@ -125,11 +128,12 @@ pub fn ArchivePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match archive.await {
                     Err(e) => view! { <Problem error=e/> }.into_any(),
-                    Ok(entries) if entries.is_empty() => view! { <p>"No poll has closed yet."</p> }.into_any(),
-                    Ok(entries) => view! {
+                    Ok(archive) if archive.entries.is_empty() => view! { <p>"No poll has closed yet."</p> }.into_any(),
+                    Ok(Archive { entries, page, pages }) => view! {
                         <ol class="archive">
                             {entries.into_iter().map(|entry| view! { <li><ArchiveItem entry/></li> }).collect_view()}
                         </ol>
+                        <Pager page pages/>
                     }.into_any(),
                 }
             })}
@@ -137,17 +141,33 @@ pub fn ArchivePage() -> impl IntoView {
     }
 }
 
+/// Newer and older pages of the archive, as plain links.
+#[component]
+fn Pager(page: usize, pages: usize) -> impl IntoView {
+    (pages > 1).then(|| {
+        let link = |to: usize| if to == 1 { "/archive".to_owned() } else { format!("/archive?page={to}") };
+        view! {
+            <nav class="pager" aria-label="Archive pages">
+                {(page > 1).then(|| view! { <a href=link(page - 1) rel="prev">"← Newer polls"</a> })}
+                <span class="muted">{format!("Page {page} of {pages}")}</span>
+                {(page < pages).then(|| view! { <a href=link(page + 1) rel="next">"Older polls →"</a> })}
+            </nav>
+        }
+    })
+}
+
 #[component]
 fn ArchiveItem(entry: ArchiveEntry) -> impl IntoView {
     let ArchiveEntry { poll, results } = entry;
+    let counted = crate::domain::Counted::of(poll.max_choices);
     view! {
         <article class="archive-item">
             <h3><a href=format!("/polls/{}", poll.slug)>{poll.question}</a></h3>
-            <p class="poll-meta">{format!("Closed {}", format_time(poll.closes_at))}</p>
+            <p class="poll-meta">"Closed "<Time at=poll.closes_at/></p>
             {match results {
                 Some(results) => view! {
                     <p class="winner">{winner_sentence(&results)}</p>
-                    <ResultsBars results/>
+                    <ResultsBars results counted/>
                 }.into_any(),
                 None => view! { <p class="muted">"Results not published."</p> }.into_any(),
             }}

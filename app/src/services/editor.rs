@@ -61,3 +61,10 @@ pub struct Dashboard {
     #[serde(default)]
     pub summarise_on_close: bool,
 }
+
+/// A refused sign-in, for the form shown again: why, and the email as it was typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignInRetry {
+    pub email: String,
+    pub error: crate::domain::AppError,
+}

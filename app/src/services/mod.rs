@@ -6,16 +6,16 @@ mod editor;
 mod export;
 mod pages;
 
-pub use editor::{CommentView, Dashboard, EditorPoll, SourceCount, TimelinePoint};
+pub use editor::{CommentView, Dashboard, EditorPoll, SignInRetry, SourceCount, TimelinePoint};
 pub use export::{comments_csv, results_csv};
-pub use pages::{ArchiveEntry, HomePage, PollPage};
+pub use pages::{ArchiveEntry, ArchivePage, BallotRetry, HomePage, PollLink, PollPage, ARCHIVE_PAGE_SIZE};
 
 #[cfg(feature = "ssr")]
 pub use traits::*;
 
 #[cfg(feature = "ssr")]
 mod traits {
-    use super::{ArchiveEntry, Dashboard, EditorPoll, HomePage, PollPage};
+    use super::{ArchivePage, Dashboard, EditorPoll, HomePage, PollPage};
     use crate::domain::{
         ApiTokenView, AppError, AuditView, EditorIdentity, PollAction, PollDraft, PollId, PollStatus, PollView,
         ResultsView, ShareKit, VoteReceipt, VoteSource,
@@ -40,7 +40,8 @@ mod traits {
         async fn results(&self, slug: &str, reader: &Reader) -> Result<ResultsView, AppError>;
         async fn poll_page(&self, slug: &str, reader: &Reader) -> Result<PollPage, AppError>;
         async fn home(&self, reader: &Reader) -> Result<HomePage, AppError>;
-        async fn archive(&self) -> Result<Vec<ArchiveEntry>, AppError>;
+        /// Page `page` (from 1) of the closed polls; a page past the end is the last page.
+        async fn archive(&self, page: usize) -> Result<ArchivePage, AppError>;
         async fn cast_vote(
             &self,
             slug: &str,

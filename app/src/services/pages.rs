@@ -1,6 +1,6 @@
 //! What the reader service answers for each page.
 
-use crate::domain::{OptionKey, PollView, ResultsView, SummaryView};
+use crate::domain::{OptionKey, PollView, ResultsView, Slug, SummaryView};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +17,27 @@ pub struct PollPage {
     /// The approved summary of reader comments, shown with a closed poll's final results.
     #[serde(default)]
     pub summary: Option<SummaryView>,
+    /// Another poll open now, offered once this reader has voted.
+    #[serde(default)]
+    pub next_poll: Option<PollLink>,
+    /// A ballot posted without JavaScript that was refused: the page shows why, with the
+    /// reader's choices and comment as they left them.
+    #[serde(default)]
+    pub retry: Option<BallotRetry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PollLink {
+    pub slug: Slug,
+    pub question: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BallotRetry {
+    /// Why it was refused, as the reader is told.
+    pub reason: String,
+    pub choices: Vec<String>,
+    pub comment: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +46,17 @@ pub struct HomePage {
     pub featured: Option<PollPage>,
     pub also_open: Vec<PollView>,
     pub latest_results: Option<ArchiveEntry>,
+}
+
+/// Polls on one page of the archive: a phone screen or two.
+pub const ARCHIVE_PAGE_SIZE: usize = 8;
+
+/// One page of the archive, newest first. `page` counts from 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivePage {
+    pub entries: Vec<ArchiveEntry>,
+    pub page: usize,
+    pub pages: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

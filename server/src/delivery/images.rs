@@ -4,7 +4,7 @@
 //! once; while results are hidden the picture carries no figures and no time, so it stays
 //! byte-for-byte the same however the votes move.
 
-use app::domain::{Poll, PollStatus, ResultsView};
+use app::domain::{Counted, Poll, PollStatus, ResultsView};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -65,6 +65,8 @@ pub struct Picture {
     when: String,
     options: Vec<(String, Option<(u64, u64)>)>,
     total: Option<u64>,
+    /// Votes, or readers (multiple choice): what the figures count.
+    counted: Counted,
     /// Why there are no figures, when there are none.
     hidden: Option<&'static str>,
     leaders: Vec<usize>,
@@ -103,6 +105,7 @@ impl Picture {
             when,
             options,
             total: results.map(|r| r.total_votes),
+            counted: Counted::of(poll.kind.max_choices()),
             hidden,
             leaders,
         }
@@ -187,9 +190,8 @@ impl Picture {
         y += 16.0 + 22.0;
         for (i, (label, figures)) in self.options.iter().enumerate() {
             let leader = self.leaders.contains(&i);
-            let figure_text = figures.map(|(votes, tenths)| {
-                format!("{}.{}% · {votes} vote{}", tenths / 10, tenths % 10, if votes == 1 { "" } else { "s" })
-            });
+            let figure_text = figures
+                .map(|(votes, tenths)| format!("{}.{}% · {}", tenths / 10, tenths % 10, self.counted.count(votes)));
             let label_room =
                 inner - figure_text.as_ref().map_or(0.0, |t| t.chars().count() as f64 * 16.0 * 0.62 + 12.0);
             let label = wrap(label, chars_per_line(label_room, 17.0, leader), 1).into_iter().next().unwrap_or_default();
@@ -225,7 +227,10 @@ impl Picture {
         }
         let footer = match (self.total, self.hidden) {
             (Some(total), _) => {
-                let votes = if total == 1 { "1 vote".to_owned() } else { format!("{total} votes") };
+                let votes = match self.counted {
+                    Counted::Votes => self.counted.count(total),
+                    Counted::Readers => self.counted.total(total),
+                };
                 match as_of {
                     Some(at) => format!("{votes} · as of {}", at.format("%-d %b %Y, %H:%M UTC")),
                     None => votes,

@@ -74,7 +74,9 @@ pub fn page(title: &str, body: &str) -> String {
          <meta name=\"color-scheme\" content=\"light dark\">\
          <title>{title} · Polltelligence</title>\
          <link rel=\"stylesheet\" href=\"/pkg/polltelligence.css\"></head>\
-         <body><main id=\"main\">{body}</main></body></html>",
+         <body><header class=\"site-header\"><nav aria-label=\"Main\"><a class=\"brand\" href=\"/\">\
+         Artificial Polltelligence 🗳️</a><a href=\"/archive\">The Results Show</a></nav></header>\
+         <main id=\"main\">{body}</main></body></html>",
         title = escape(title),
     )
 }

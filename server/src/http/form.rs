@@ -1,14 +1,18 @@
 //! The ballot as a plain HTML form, for readers without JavaScript: a POST that lands on
-//! the poll page (which then shows the vote and results), or an error page.
+//! the poll page (which then shows the vote and results), or, when the vote is refused, the
+//! poll page again with the reason and the reader's choices kept.
 
 use super::errors::{ApiError, PageError};
 #[cfg(test)]
 use super::extract::form_pairs;
 use super::extract::{FormBody, SlugPath};
+use super::render::Pages;
 use super::AppState;
 use app::domain::{AppError, Slug, VoteSource};
-use app::services::{Reader, ReaderService};
+use app::services::{BallotRetry, Reader, ReaderService};
 use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 
@@ -16,14 +20,39 @@ pub async fn vote(
     State(state): State<AppState>,
     path: Result<SlugPath, ApiError>,
     Extension(reader): Extension<Reader>,
+    Extension(pages): Extension<Pages>,
+    mut parts: Parts,
     body: Result<FormBody, ApiError>,
 ) -> Response {
-    let Ok(SlugPath(slug)) = path else {
+    // A valid slug is URL-safe as it is; anything else has no poll page to go back to.
+    let Some(slug) = path.ok().and_then(|SlugPath(slug)| Slug::parse(&slug).ok()) else {
         return PageError { error: AppError::PollNotFound, back: "/".into() }.into_response();
     };
-    // A valid slug is URL-safe as it is; anything else has no poll page to go back to.
-    let back = Slug::parse(&slug).map_or_else(|_| "/".to_owned(), |slug| format!("/polls/{slug}"));
-    vote_by_form(&state, &slug, &reader, body, VoteSource::Web, back).await
+    let back = format!("/polls/{slug}");
+    let (choices, comment) = match body.map_err(|ApiError(e)| e).and_then(|FormBody(pairs)| ballot_of(pairs)) {
+        Ok(ballot) => ballot,
+        Err(error) => return PageError { error, back }.into_response(),
+    };
+    let cast = state.polls.cast_vote(slug.as_str(), &reader, &choices, comment.as_deref(), VoteSource::Web).await;
+    match cast {
+        // The poll page shows the vote; `commented` has it thank the reader for their comment.
+        Ok(receipt) => {
+            let commented = comment.is_some_and(|c| !c.trim().is_empty()) && (receipt.recorded || receipt.changed);
+            Redirect::to(&if commented { format!("{back}?commented=1") } else { back }).into_response()
+        }
+        // Anything the reader can act on (too many choices, a long comment, a poll that just
+        // closed, too many tries) is said on the poll page itself, their ballot as they left it.
+        Err(error) if error != AppError::PollNotFound && error.status() < 500 => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            parts.extensions.insert(BallotRetry {
+                reason: error.to_string(),
+                choices,
+                comment: comment.unwrap_or_default(),
+            });
+            pages.render(parts, &back, status).await
+        }
+        Err(error) => PageError { error, back }.into_response(),
+    }
 }
 
 /// A GET of a form's address (a reload after an answer, a copied link): the page the form

@@ -13,6 +13,7 @@ mod form;
 pub mod openapi;
 pub mod page_cache;
 pub mod protect;
+mod render;
 pub mod voter;
 
 use crate::metrics::Metrics;
@@ -181,6 +182,8 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let app = move || shell(leptos.clone());
+    // The vote form answers a refused ballot with the poll page itself.
+    let pages = render::Pages::new(leptos_axum::render_app_async_with_context(context.clone(), app.clone()));
     let guarded = |door| middleware::from_fn_with_state((state.clone(), door), editor::guard::guard);
 
     // Readers' side: pages and server functions, the vote form, delivery, the public API.
@@ -188,7 +191,10 @@ pub fn router(state: AppState) -> Router {
     // request sets none); the editor's side has its own guard.
     let reader_routes = Router::new()
         .leptos_routes_with_context(&state, ROUTES.readers.clone(), context.clone(), app.clone())
-        .route("/polls/{slug}/vote", post(form::vote).get(|path| form::back_to("/polls/", path)))
+        .route(
+            "/polls/{slug}/vote",
+            post(form::vote).get(|path| form::back_to("/polls/", path)).layer(axum::Extension(pages.clone())),
+        )
         .merge(delivery::reader_routes())
         .nest("/api/v1", api::fallbacks(api_v1).layer(middleware::from_fn(protect::json_only)))
         .route_layer(middleware::from_fn_with_state(state.clone(), page_cache::serve))
@@ -214,7 +220,7 @@ pub fn router(state: AppState) -> Router {
         .merge(editor_pages)
         .merge(editor_functions)
         .nest("/api/v1/editor", editor_api)
-        .merge(editor::public_routes())
+        .merge(editor::public_routes(pages))
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

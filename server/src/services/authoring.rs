@@ -103,6 +103,7 @@ impl Authoring {
             Transition::Schedule => format!("opens {}", next.opens_at().to_rfc3339()),
             Transition::OpenNow => "opened now".into(),
             Transition::CloseNow => "closed now".into(),
+            Transition::Reopen => format!("reopened until {}", next.closes_at().to_rfc3339()),
             Transition::Unschedule => "back to draft".into(),
             Transition::Archive => "archived".into(),
         };

@@ -13,7 +13,7 @@ pub use rate_limit::RateLimiter;
 
 use crate::metrics::Metrics;
 use crate::store::{NewVote, Store, StoreError};
-use app::services::{ArchiveEntry, HomePage, PollPage};
+use app::services::{ArchiveEntry, ArchivePage, HomePage, PollLink, PollPage, ARCHIVE_PAGE_SIZE};
 
 use app::domain::{
     AppError, Ballot, Poll, PollStatus, PollView, ResultsView, Slug, Tally, VoteOutcome, VoteReceipt, VoteSource,
@@ -173,7 +173,22 @@ impl Polls {
         } else {
             None
         };
-        Ok(PollPage { poll: poll.view(now), my_vote, results, origin: String::new(), summary })
+        Ok(PollPage {
+            poll: poll.view(now),
+            my_vote,
+            results,
+            origin: String::new(),
+            summary,
+            next_poll: None,
+            retry: None,
+        })
+    }
+
+    /// The most recently opened poll that is open now, other than `poll`.
+    async fn next_poll(&self, poll: &Poll, now: DateTime<Utc>) -> Result<Option<PollLink>, AppError> {
+        let polls = self.published().await?;
+        let next = polls.iter().find(|p| p.id != poll.id && p.status_at(now) == PollStatus::Open);
+        Ok(next.map(|p| PollLink { slug: p.slug.clone(), question: p.question.clone() }))
     }
 
     async fn archive_entry(&self, poll: &Poll, now: DateTime<Utc>) -> Result<ArchiveEntry, AppError> {
@@ -217,7 +232,10 @@ impl ReaderService for Polls {
 
     async fn poll_page(&self, slug: &str, reader: &Reader) -> Result<PollPage, AppError> {
         let poll = self.find(slug).await?;
-        self.page_for(&poll, reader, self.clock.now()).await
+        let now = self.clock.now();
+        let mut page = self.page_for(&poll, reader, now).await?;
+        page.next_poll = self.next_poll(&poll, now).await?;
+        Ok(page)
     }
 
     async fn home(&self, reader: &Reader) -> Result<HomePage, AppError> {
@@ -228,7 +246,11 @@ impl ReaderService for Polls {
             Some(poll) => Some(self.page_for(poll, reader, now).await?),
             None => None,
         };
-        let also_open = open.map(|p| p.view(now)).collect();
+        let also_open: Vec<PollView> = open.map(|p| p.view(now)).collect();
+        let featured = featured.map(|mut page| {
+            page.next_poll = also_open.first().map(|p| PollLink { slug: p.slug.clone(), question: p.question.clone() });
+            page
+        });
         let latest_results = match polls.iter().find(|p| p.status_at(now) == PollStatus::Closed) {
             Some(poll) => Some(self.archive_entry(poll, now).await?),
             None => None,
@@ -236,13 +258,17 @@ impl ReaderService for Polls {
         Ok(HomePage { featured, also_open, latest_results })
     }
 
-    async fn archive(&self) -> Result<Vec<ArchiveEntry>, AppError> {
+    async fn archive(&self, page: usize) -> Result<ArchivePage, AppError> {
         let now = self.clock.now();
+        let polls = self.published().await?;
+        let closed: Vec<&Poll> = polls.iter().filter(|p| p.status_at(now) == PollStatus::Closed).collect();
+        let pages = closed.len().div_ceil(ARCHIVE_PAGE_SIZE).max(1);
+        let page = page.clamp(1, pages);
         let mut entries = Vec::new();
-        for poll in self.published().await?.iter().filter(|p| p.status_at(now) == PollStatus::Closed) {
+        for poll in closed.iter().skip((page - 1) * ARCHIVE_PAGE_SIZE).take(ARCHIVE_PAGE_SIZE) {
             entries.push(self.archive_entry(poll, now).await?);
         }
-        Ok(entries)
+        Ok(ArchivePage { entries, page, pages })
     }
 
     async fn cast_vote(

@@ -39,9 +39,15 @@ async fn sign_in_from(
         request = request.header("cookie", cookie);
     }
     let response = request.send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookies = response.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    (response.headers()["location"].to_str().unwrap().to_owned(), cookies)
+    // Refused sign-ins answer with the form again: 401 for a wrong guess, 429 once throttled.
+    let outcome = match response.status() {
+        StatusCode::SEE_OTHER => response.headers()["location"].to_str().unwrap().to_owned(),
+        StatusCode::UNAUTHORIZED => "error=login_failed".to_owned(),
+        StatusCode::TOO_MANY_REQUESTS => "error=too_many_attempts".to_owned(),
+        other => panic!("unexpected answer to a sign-in: {other}"),
+    };
+    (outcome, cookies)
 }
 
 fn trusting_localhost() -> Options {

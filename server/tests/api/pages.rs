@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 on_both_stores!(
     pages_render_on_the_server,
     a_form_vote_without_javascript_lands_on_the_results,
+    a_refused_form_ballot_comes_back_on_the_poll_page_as_it_was_left,
     form_errors_are_html_pages,
     markup_in_questions_renders_as_text,
     the_bundle_comes_from_memory_precompressed_with_etags,
@@ -48,6 +49,7 @@ async fn pages_render_on_the_server(backend: Backend) {
 async fn a_form_vote_without_javascript_lands_on_the_results(backend: Backend) {
     let app = spawn_app(backend).await;
     app.add_poll(open_poll("plain-form")).await;
+    app.add_poll(open_poll("next-one")).await;
     let client = voter();
     page(&client, &app, "/polls/plain-form").await;
     let response = client
@@ -58,9 +60,16 @@ async fn a_form_vote_without_javascript_lands_on_the_results(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()[LOCATION], "/polls/plain-form");
+    assert_eq!(response.headers()[LOCATION], "/polls/plain-form?commented=1");
+    // Landing: the vote, thanks for the comment, the poll's link to share, the next poll.
+    let (_, landed) = page(&client, &app, "/polls/plain-form?commented=1").await;
+    assert!(landed.contains("Thanks! Your vote for Maybe is in."), "{landed}");
+    assert!(landed.contains("Thanks for saying why"), "the comment is acknowledged");
+    assert!(landed.contains(&format!("value=\"{}\"", app.url("/polls/plain-form"))), "the link to share");
+    assert!(landed.contains("href=\"/polls/next-one\""), "the next open poll");
     let (_, after) = page(&client, &app, "/polls/plain-form").await;
     assert!(after.contains("You voted: Maybe."), "the reload shows the vote");
+    assert!(!after.contains("Thanks for saying why"));
     assert!(after.contains("1 vote in total"));
     assert_eq!(app.stored_votes("plain-form").await, 1);
     assert_eq!(app.stored_comments().await, 1);
@@ -92,6 +101,53 @@ async fn form_errors_are_html_pages(backend: Backend) {
         assert!(html.contains(text), "{html}");
     }
     assert_eq!(app.stored_votes("form-errors").await, 0);
+}
+
+/// Without JavaScript, a refused ballot comes back as the poll page itself (site header and
+/// all) saying why, with the reader's ticks and comment as they left them; nothing is stored.
+async fn a_refused_form_ballot_comes_back_on_the_poll_page_as_it_was_left(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut poll = open_poll("up-to-two");
+    poll.kind = app::domain::ChoiceKind::Multiple;
+    poll.max_choices = 2;
+    app.add_poll(poll).await;
+    let client = voter();
+    page(&client, &app, "/polls/up-to-two").await;
+    let response = client
+        .post(app.url("/polls/up-to-two/vote"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("choice=yes&choice=no&choice=maybe&comment=All+three%2C+honestly+%3Cb%3E%3C%2Ftextarea%3E")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("class=\"site-header\""), "the site's own page: {html}");
+    assert!(html.contains("Question for up-to-two?") && html.contains("action=\"/polls/up-to-two/vote\""));
+    let reason = "role=\"alert\" class=\"error\">Choose at most 2 options (3 were chosen).</p></form>";
+    assert!(html.contains(reason), "the reason, by the ballot: {html}");
+    for option in ["yes", "no", "maybe"] {
+        let input = html.split(&format!("id=\"up-to-two-{option}\"")).nth(1).unwrap().split('>').next().unwrap();
+        assert!(input.contains("checked"), "{option} is still ticked: {input}");
+    }
+    assert!(
+        html.contains(">All three, honestly &lt;b&gt;&lt;/textarea&gt;</textarea>"),
+        "the comment, kept as text: {html}"
+    );
+    // Several choices per reader: the percents are of readers, and the page says so.
+    assert!(html.contains("0 readers · % who picked each") && !html.contains("in total"), "{html}");
+    assert_eq!(app.stored_votes("up-to-two").await, 0);
+    assert_eq!(app.stored_comments().await, 0);
+    // Fixed, it goes in.
+    let response = client
+        .post(app.url("/polls/up-to-two/vote"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("choice=yes&choice=maybe")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.stored_votes("up-to-two").await, 1);
 }
 
 /// Route-list generation (done while an instance starts) used to leave any page whose data

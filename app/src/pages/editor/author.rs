@@ -233,14 +233,25 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
         <div class="field-row">
             <div>
                 <label for="kind">"Readers choose"</label>
-                <select id="kind" name="kind" on:change=move |ev| kind.set(ChoiceKind::parse(&event_target_value(&ev)).unwrap_or(ChoiceKind::Single))>
+                <select id="kind" name="kind" on:change=move |ev| {
+                    let chosen = ChoiceKind::parse(&event_target_value(&ev)).unwrap_or(ChoiceKind::Single);
+                    kind.set(chosen);
+                    // "Several options" means at least two: never leave it at "at most 1".
+                    if chosen == ChoiceKind::Multiple && max_choices.get_untracked() < 2 {
+                        max_choices.set(2);
+                    }
+                }>
                     <option value="single" selected=draft.kind == ChoiceKind::Single>"One option"</option>
                     <option value="multiple" selected=draft.kind == ChoiceKind::Multiple>"Several options"</option>
                 </select>
             </div>
             <div>
                 <label for="max_choices">"At most"</label>
-                <input id="max_choices" name="max_choices" type="number" min="1" max="20"
+                <input id="max_choices" name="max_choices" type="number" max="20"
+                    min=move || if kind.get() == ChoiceKind::Multiple { "2" } else { "1" }
+                    // Only one option can be chosen: the maximum does not apply (without
+                    // JavaScript the field stays usable, and the server checks the rule).
+                    disabled=move || hydrated.get() && kind.get() == ChoiceKind::Single
                     value=draft.max_choices.to_string() prop:value=move || max_choices.get().to_string()
                     on:input=move |ev| max_choices.set(event_target_value(&ev).parse().unwrap_or(1))/>
             </div>
@@ -347,14 +358,15 @@ fn Preview(
                 <p class="hint">{move || if single() { "Choose one.".to_owned() } else { format!("Choose up to {}.", max_choices.get()) }}</p>
                 {move || rows.get().into_iter().filter(|r| !r.label.get().trim().is_empty()).map(|r| view! {
                     <div class="choice">
-                        <input type=move || if single() { "radio" } else { "checkbox" } disabled=true tabindex="-1"/>
+                        <input type=move || if single() { "radio" } else { "checkbox" } disabled=true tabindex="-1"
+                            aria-label=move || r.label.get()/>
                         <label>{move || r.label.get()}</label>
                     </div>
                 }).collect_view()}
                 {move || allow_comment.get().then(|| view! {
                     <div class="comment">
                         <label>"Why? " <span class="muted">"(optional)"</span></label>
-                        <textarea rows="2" disabled=true maxlength=COMMENT_MAX_CHARS></textarea>
+                        <textarea rows="2" disabled=true maxlength=COMMENT_MAX_CHARS aria-label="Why? (optional)"></textarea>
                     </div>
                 })}
                 <button type="button" class="primary" disabled=true>"Vote"</button>

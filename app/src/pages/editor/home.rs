@@ -32,15 +32,15 @@ pub fn EditorHome() -> impl IntoView {
 fn PollTable(polls: Vec<EditorPoll>) -> impl IntoView {
     view! {
         <div class="table-wrap">
-            <table class="data">
+            <table class="data poll-table">
                 <thead><tr><th scope="col">"Question"</th><th scope="col">"Stage"</th><th scope="col">"Opens → closes"</th><th scope="col" class="num">"Votes"</th></tr></thead>
                 <tbody>
                     {polls.into_iter().map(|p| view! {
                         <tr>
-                            <td><A href=format!("/editor/polls/{}", p.id)>{p.poll.question}</A></td>
-                            <td><StageBadge stage=p.stage/></td>
-                            <td><Times opens=p.poll.opens_at closes=p.poll.closes_at/></td>
-                            <td class="num">{p.total_votes}</td>
+                            <td class="question-cell"><A href=format!("/editor/polls/{}", p.id)>{p.poll.question}</A></td>
+                            <td class="stage-cell"><StageBadge stage=p.stage/></td>
+                            <td class="times-cell"><Times opens=p.poll.opens_at closes=p.poll.closes_at/></td>
+                            <td class="num votes-cell">{p.total_votes}<span class="on-phone">{if p.total_votes == 1 { " vote" } else { " votes" }}</span></td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -14,12 +14,20 @@ pub fn LoginPage() -> impl IntoView {
     let (error, next, signed_out) = query.with_untracked(|q| {
         (q.get("error"), q.get("next").unwrap_or_else(|| "/editor".into()), q.get("signed_out").is_some())
     });
-    let message = match error.as_deref() {
+    // A refused sign-in is answered with this page, the attempt attached to the request.
+    #[cfg(feature = "ssr")]
+    let retry = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::services::SignInRetry>().cloned());
+    #[cfg(not(feature = "ssr"))]
+    let retry: Option<crate::services::SignInRetry> = None;
+    let code = retry.as_ref().map(|r| r.error.code().to_owned()).or(error);
+    let message = match code.as_deref() {
         Some("login_failed") => Some(AppError::LoginFailed.to_string()),
         Some("too_many_attempts") => Some("Too many failed sign-ins. Please wait a few minutes and try again.".into()),
         Some(_) => Some("Signing in did not work. Please try again.".into()),
         None => None,
     };
+    let email = retry.map(|r| r.email).unwrap_or_default();
     view! {
         <Title text="Editor sign-in"/>
         <section class="poll-card narrow">
@@ -29,9 +37,11 @@ pub fn LoginPage() -> impl IntoView {
             <form method="post" action="/editor/session" class="stack">
                 <input type="hidden" name="next" value=next/>
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required/>
+                <input id="email" name="email" type="email" autocomplete="username" required value=email.clone()
+                    autofocus=email.is_empty()/>
                 <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                <input id="password" name="password" type="password" autocomplete="current-password" required
+                    autofocus=!email.is_empty()/>
                 <button type="submit" class="primary">"Sign in"</button>
             </form>
             <p class="muted">"Accounts are created by an administrator with "<code>"polltelligence editor add"</code>"."</p>

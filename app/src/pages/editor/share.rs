@@ -2,6 +2,7 @@
 //! address, the results images and an email block per ESP with a preview, each ready to
 //! copy. Without JavaScript the fields are plain read-only text to select and copy.
 
+use crate::components::copy_text;
 use crate::domain::{AppError, EmailBlockView, ShareKit, Stage};
 use leptos::prelude::*;
 
@@ -90,26 +91,5 @@ pub(super) fn CopyField(
                 })}
             </div>
         </div>
-    }
-}
-
-/// Puts `text` on the clipboard (the asynchronous Clipboard API, called through JavaScript
-/// reflection so no unstable web-sys API is needed). False where the browser refuses.
-fn copy_text(text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::{JsCast, JsValue};
-        let clipboard = js_sys::Reflect::get(&window().navigator(), &JsValue::from_str("clipboard"));
-        let Ok(clipboard) = clipboard else { return false };
-        let write = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")).ok();
-        match write.and_then(|w| w.dyn_into::<js_sys::Function>().ok()) {
-            Some(write) => write.call1(&clipboard, &JsValue::from_str(text)).is_ok(),
-            None => false,
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = text;
-        false
     }
 }

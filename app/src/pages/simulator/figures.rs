@@ -172,7 +172,8 @@ fn ArticleVsReality(inputs: Inputs) -> impl IntoView {
             <h2>"The article's curve against xAI's real build-out"</h2>
             <p class="hint">"In H100-equivalents (one A100 ≈ 0.315 H100 at BF16), on a logarithmic scale. Doubling every two months from 8,000 A100s overshoots within a year; the real cluster grew about 90-fold in 20 months."</p>
             <RealityChart article inputs/>
-            <div class="table-wrap">
+            // Scrolls sideways on a phone: a tab stop, so the keyboard can scroll it too.
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Milestones: the article's curve, your scenario and the actual cluster">
                 <table class="data">
                     <thead><tr><th scope="col">"Milestone"</th><th scope="col" class="num">"Article's curve"</th><th scope="col" class="num">"Your scenario"</th><th scope="col" class="num">"Actual"</th></tr></thead>
                     <tbody>{rows}</tbody>
@@ -271,7 +272,7 @@ fn Ladder(trainable: Vec<Trainable>, gpus: f64) -> impl IntoView {
         <section class="panel">
             <h2>"What could this cluster train?"</h2>
             <p class="hint">{format!("Days that {} GPUs at the horizon need for each model's training compute (Epoch AI, CC BY 4.0).", count(gpus))}</p>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Training days per model">
                 <table class="data" id="ladder">
                     <thead><tr><th scope="col">"Model"</th><th scope="col" class="num">"Training FLOP"</th><th scope="col" class="num">"Time on this cluster"</th></tr></thead>
                     <tbody>{rows}</tbody>
@@ -325,7 +326,7 @@ pub(super) fn Receipts() -> impl IntoView {
     view! {
         <section class="panel receipts">
             <h2>"Assumption receipts"</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Assumption receipts">
                 <table class="data">
                     <thead><tr><th scope="col">"What"</th><th scope="col">"Value"</th><th scope="col">"Source"</th></tr></thead>
                     <tbody>

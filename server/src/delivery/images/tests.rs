@@ -24,6 +24,7 @@ fn picture(votes: u64) -> Picture {
         when: "Open until soon".into(),
         options: vec![("Yes".into(), Some((votes, 1000))), ("No".into(), Some((0, 0)))],
         total: Some(votes),
+        counted: Counted::Votes,
         hidden: None,
         leaders: vec![],
     }
@@ -58,6 +59,7 @@ fn markup_in_text_is_escaped_and_the_png_renders() {
         when: "Open until soon".into(),
         options: vec![("Yes <i>".into(), Some((3, 750))), ("No".into(), Some((1, 250)))],
         total: Some(4),
+        counted: Counted::Votes,
         hidden: None,
         leaders: vec![],
     };
@@ -69,4 +71,23 @@ fn markup_in_text_is_escaped_and_the_png_renders() {
     // Width and height from the IHDR chunk.
     assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 1200);
     assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 630);
+}
+
+#[test]
+fn a_multiple_choice_picture_counts_readers_and_says_what_the_percent_is_of() {
+    let picture = Picture {
+        question: "Which two?".into(),
+        status: PollStatus::Open,
+        when: "Open until soon".into(),
+        // 20 readers, each picking up to two: the percents add up to more than 100.
+        options: vec![("GPUs".into(), Some((16, 800))), ("Power".into(), Some((14, 700)))],
+        total: Some(20),
+        counted: Counted::Readers,
+        hidden: None,
+        leaders: vec![],
+    };
+    let svg = picture.svg(Size { width: 1200, height: Some(630) }, None);
+    assert!(svg.contains("80.0% · 16 readers") && svg.contains("70.0% · 14 readers"), "{svg}");
+    assert!(svg.contains("20 readers · % who picked each"), "{svg}");
+    assert!(!svg.contains("votes"), "{svg}");
 }

@@ -7,7 +7,7 @@ use super::super::errors::{escape, page, ApiError, PageError};
 use super::super::extract::{form_pairs, FormBody, SlugPath};
 use super::super::AppState;
 use super::results_html;
-use app::domain::{check_subscriber, AppError, Poll, PollStatus, SubscriberProblem, VoteSource};
+use app::domain::{check_subscriber, AppError, Counted, Poll, PollStatus, SubscriberProblem, VoteSource};
 use app::services::{Reader, ReaderService};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -109,7 +109,7 @@ pub async fn landing(
 /// A closed poll answers every link with its final results (where they are published).
 async fn closed_page(state: &AppState, poll: &Poll, reader: &Reader) -> String {
     let results = match state.polls.results(poll.slug.as_str(), reader).await {
-        Ok(results) => results_html(&results, &[], None),
+        Ok(results) => results_html(&results, Counted::of(poll.kind.max_choices()), &[], None),
         Err(_) => "<p class=\"notice muted\">The results of this poll are not published.</p>".to_owned(),
     };
     format!(
@@ -166,7 +166,9 @@ pub async fn confirm(
         format!("You had already voted: {}. Your vote counts once.", escape(&choices.join(", ")))
     };
     let results = match &receipt.results {
-        Some(results) => results_html(results, &receipt.vote.choices, None),
+        Some(results) => {
+            results_html(results, Counted::of(checked.poll.kind.max_choices()), &receipt.vote.choices, None)
+        }
         None => {
             format!("<p class=\"notice muted\">{}</p>", checked.poll.results_visibility.hidden_reason(PollStatus::Open))
         }

@@ -126,8 +126,9 @@ fn widget_page(page: &PollPage, theme: Theme, in_frame: bool, origin: &str) -> S
     };
     let live_url = format!("/api/v1/polls/{slug}/events");
     let live = (poll.status == PollStatus::Open).then_some(live_url.as_str());
+    let counted = app::domain::Counted::of(poll.max_choices);
     let results_part = |mine: &[app::domain::OptionKey]| match results {
-        Some(results) => results_html(results, mine, live),
+        Some(results) => results_html(results, counted, mine, live),
         None => format!("<p class=\"notice muted\">{}</p>", poll.results_visibility.hidden_reason(poll.status)),
     };
     let body = match (my_vote, poll.status) {
@@ -141,14 +142,14 @@ fn widget_page(page: &PollPage, theme: Theme, in_frame: bool, origin: &str) -> S
             )
         }
         (None, PollStatus::Open) if in_frame => {
-            ballot(poll, theme) + &results.as_ref().map(|r| results_html(r, &[], live)).unwrap_or_default()
+            ballot(poll, theme) + &results.as_ref().map(|r| results_html(r, counted, &[], live)).unwrap_or_default()
         }
         (None, PollStatus::Open) => format!(
             "<ul class=\"options\">{}</ul><p><a class=\"primary button\" href=\"{origin}/polls/{slug}\" target=\"_blank\" \
              rel=\"noopener\">Vote on {host} ↗</a></p><p class=\"hint\">This site is not served over HTTPS, so the poll \
              cannot remember your vote inside another page.</p>{}",
             poll.options.iter().map(|o| format!("<li>{}</li>", escape(&o.label))).collect::<String>(),
-            results.as_ref().map(|r| results_html(r, &[], live)).unwrap_or_default(),
+            results.as_ref().map(|r| results_html(r, counted, &[], live)).unwrap_or_default(),
             origin = escape(origin),
             host = escape(origin.split("://").nth(1).unwrap_or(origin)),
         ),

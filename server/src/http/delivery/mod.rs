@@ -12,7 +12,7 @@ pub use events::{__path_editor_events, editor_events};
 
 use super::errors::escape;
 use super::AppState;
-use app::domain::{OptionKey, PollStatus, ResultsView};
+use app::domain::{Counted, OptionKey, PollStatus, ResultsView};
 use axum::routing::get;
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
@@ -49,13 +49,14 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
 
 /// Results bars as plain HTML, in the markup (and so the style) of the app's `ResultsBars`;
 /// `live` names the event stream that keeps them current.
-pub fn results_html(results: &ResultsView, mine: &[OptionKey], live: Option<&str>) -> String {
+pub fn results_html(results: &ResultsView, counted: Counted, mine: &[OptionKey], live: Option<&str>) -> String {
     let closed = results.status == PollStatus::Closed;
     let title = if closed { "Final results" } else { "Results so far" };
     let leaders: Vec<&OptionKey> = results.leaders().iter().map(|o| &o.id).collect();
     let mut html = format!(
-        "<section class=\"results\" aria-label=\"{title}\"{live}><h2 class=\"results-title\">{title}</h2><ol class=\"bars\">",
-        live = live.map(|url| format!(" data-live=\"{}\"", escape(url))).unwrap_or_default()
+        "<section class=\"results\" aria-label=\"{title}\"{live}{readers}><h2 class=\"results-title\">{title}</h2><ol class=\"bars\">",
+        live = live.map(|url| format!(" data-live=\"{}\"", escape(url))).unwrap_or_default(),
+        readers = if counted == Counted::Readers { " data-counted=\"readers\"" } else { "" },
     );
     for o in &results.options {
         let mine = mine.contains(&o.id);
@@ -73,18 +74,10 @@ pub fn results_html(results: &ResultsView, mine: &[OptionKey], live: Option<&str
             label = escape(&o.label),
             tag = if mine { " <span class=\"tag\">your vote</span>" } else { "" },
             percent = o.percent,
-            votes = plural(o.votes, "vote"),
+            votes = counted.count(o.votes),
             width = o.percent.min(100.0),
         ));
     }
-    html.push_str(&format!("</ol><p class=\"total\">{} in total</p></section>", plural(results.total_votes, "vote")));
+    html.push_str(&format!("</ol><p class=\"total\">{}</p></section>", counted.total(results.total_votes)));
     html
-}
-
-pub fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }

@@ -17,7 +17,11 @@
 
   var results = document.querySelector("[data-live]");
   if (!results || !window.EventSource) return;
-  function votes(n) { return n === 1 ? "1 vote" : n + " votes"; }
+  // A multiple-choice poll counts readers; its percents are of readers (as the server wrote).
+  var readers = results.getAttribute("data-counted") === "readers";
+  var word = readers ? "reader" : "vote";
+  function votes(n) { return n === 1 ? "1 " + word : n + " " + word + "s"; }
+  function total(n) { return votes(n) + (readers ? " \u00b7 % who picked each" : " in total"); }
   var source = new EventSource(results.getAttribute("data-live"));
   source.addEventListener("results", function (event) {
     var data;
@@ -32,7 +36,7 @@
         row.querySelector(".bar-fill").style.width = Math.min(o.percent, 100).toFixed(1) + "%";
       }
     }
-    results.querySelector(".total").textContent = votes(data.total_votes) + " in total";
+    results.querySelector(".total").textContent = total(data.total_votes);
     if (data.status === "closed") {
       results.querySelector(".results-title").textContent = "Final results";
       source.close();

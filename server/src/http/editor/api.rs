@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unschedule))
         .routes(routes!(open))
         .routes(routes!(close))
+        .routes(routes!(reopen))
         .routes(routes!(archive))
         .routes(routes!(duplicate))
         .routes(routes!(audit))
@@ -149,6 +150,13 @@ workflow_step!(schedule, "/polls/{id}/schedule", "editorSchedule", Transition::S
 workflow_step!(unschedule, "/polls/{id}/unschedule", "editorUnschedule", Transition::Unschedule, "Scheduled → draft.");
 workflow_step!(open, "/polls/{id}/open", "editorOpen", Transition::OpenNow, "Opens now (moves the start to now).");
 workflow_step!(close, "/polls/{id}/close", "editorClose", Transition::CloseNow, "Closes now (moves the end to now).");
+workflow_step!(
+    reopen,
+    "/polls/{id}/reopen",
+    "editorReopen",
+    Transition::Reopen,
+    "Closed → open again for a day (until archived)."
+);
 workflow_step!(archive, "/polls/{id}/archive", "editorArchive", Transition::Archive, "Closed → archived.");
 
 /// A new draft with the poll's question and options.

@@ -9,17 +9,19 @@ pub mod summaries;
 use super::cookies;
 use super::errors::{escape, page, ApiError, PageError};
 use super::extract::{CommentPath, FormBody, PollIdPath};
-use super::protect::from_our_site;
+use super::protect::{from_our_site, CspNonce};
+use super::render::Pages;
 use super::AppState;
 use crate::services::auth::{KNOWN_BROWSER_DAYS, SESSION_MAX};
 use app::domain::{
     AppError, ChoiceKind, DraftOption, EditorIdentity, PollAction, PollDraft, PollId, ResultsVisibility,
 };
-use app::services::EditorService;
 use app::services::{comments_csv, results_csv, Dashboard};
+use app::services::{EditorService, SignInRetry};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -34,9 +36,9 @@ pub fn is_editor_page(path: &str) -> bool {
 }
 
 /// The sign-in form's target, the one editor route outside the guard (it checks its own origin).
-pub fn public_routes() -> Router<AppState> {
+pub fn public_routes(pages: Pages) -> Router<AppState> {
     Router::new()
-        .route("/editor/session", post(login))
+        .route("/editor/session", post(login).layer(Extension(pages)))
         .layer(DefaultBodyLimit::max(MAX_EDITOR_BODY))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
 }
@@ -80,9 +82,11 @@ fn local_editor_path(next: Option<&str>) -> &str {
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Extension(pages): Extension<Pages>,
+    mut parts: Parts,
     body: Result<FormBody, ApiError>,
 ) -> Response {
+    let headers = parts.headers.clone();
     // Signing someone into the attacker's account is a CSRF attack too.
     if !from_our_site(&headers) {
         return PageError { error: AppError::CsrfFailed, back: LOGIN_PATH.into() }.into_response();
@@ -104,9 +108,12 @@ async fn login(
             cookies::set(&mut response, cookies::known_browser(session.known_browser, known_for, secure));
             response
         }
+        // The sign-in form again, saying why, with the email as it was typed.
         Err(error) => {
             let next = percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC);
-            see_other(&format!("{LOGIN_PATH}?error={}&next={next}", error.code()))
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            parts.extensions.insert(SignInRetry { email: email.to_owned(), error });
+            pages.render(parts, &format!("{LOGIN_PATH}?next={next}"), status).await
         }
     }
 }
@@ -114,7 +121,7 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
-    headers: HeaderMap,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     if let Some(token) = session_token(&headers) {
         if let Err(error) = state.auth.logout(token, &by).await {
@@ -212,12 +219,22 @@ async fn act(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
     path: Result<Path<(i64, String)>, PathRejection>,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
     let Ok(Path((id, action))) = path else {
         return PageError { error: AppError::PollNotFound, back: "/editor".into() }.into_response();
     };
     let back = format!("/editor/polls/{id}");
-    let done = match PollAction::parse(&action) {
+    let action = PollAction::parse(&action);
+    // A step readers feel at once is taken only from its confirmation (the poll's page with
+    // `?confirm=`, which asks first); a bare press, from a stale page or a script, lands there.
+    if let Some(PollAction::Step(step)) = action {
+        let confirmed = form(body).is_ok_and(|pairs| field(&pairs, "confirm") == Some("yes"));
+        if step.confirmation().is_some() && !confirmed {
+            return see_other(&format!("{back}?confirm={}", step.name()));
+        }
+    }
+    let done = match action {
         // A copy opens in the editor; a step stays on the poll's page.
         Some(PollAction::Duplicate) => state
             .authoring
@@ -284,6 +301,7 @@ async fn export(State(state): State<AppState>, path: Result<Path<(i64, String)>,
 async fn create_token(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
+    Extension(CspNonce(nonce)): Extension<CspNonce>,
     body: Result<FormBody, ApiError>,
 ) -> Response {
     let created = async {
@@ -302,10 +320,14 @@ async fn create_token(
                     "<section class=\"poll-card\"><h1>New API token</h1>\
                      <p>Your token <strong>{name}</strong> is below. Copy it now: it will not be shown again.</p>\
                      <p><code class=\"token\" id=\"new-token\">{token}</code></p>\
+                     <p><button type=\"button\" class=\"primary\" id=\"copy-token\" hidden>Copy token</button> \
+                     <span id=\"copy-said\" role=\"status\"></span></p>\
                      <p>Send it as <code>Authorization: Bearer …</code> to <code>/api/v1/editor/</code>.</p>\
-                     <p><a href=\"/editor/tokens\">Back to API tokens</a></p></section>",
+                     <p><a href=\"/editor/tokens\">Back to API tokens</a></p></section>\
+                     <script nonce=\"{nonce}\">{COPY_TOKEN_SCRIPT}</script>",
                     name = escape(&name),
                     token = escape(&token),
+                    nonce = escape(&nonce),
                 ),
             )),
         )
@@ -313,6 +335,19 @@ async fn create_token(
         Err(error) => PageError { error, back: "/editor/tokens".into() }.into_response(),
     }
 }
+
+/// The new token page's Copy button: shown only where a script runs; the token stays
+/// selectable by hand either way (`user-select: all`).
+const COPY_TOKEN_SCRIPT: &str = "(function () {\
+  var button = document.getElementById('copy-token'), said = document.getElementById('copy-said');\
+  if (!navigator.clipboard) return;\
+  button.hidden = false;\
+  button.addEventListener('click', function () {\
+    navigator.clipboard.writeText(document.getElementById('new-token').textContent).then(\
+      function () { said.textContent = 'Copied.'; },\
+      function () { said.textContent = 'The browser refused: select the token and copy it.'; });\
+  });\
+})();";
 
 async fn revoke_token(
     State(state): State<AppState>,

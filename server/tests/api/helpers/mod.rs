@@ -228,11 +228,12 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let to = response.headers()["location"].to_str().unwrap().to_owned();
-        if to != "/editor" {
-            return Err(to);
+        // Refused: the sign-in page again, as "<status> <page>".
+        if response.status() != StatusCode::SEE_OTHER {
+            return Err(format!("{} {}", response.status().as_u16(), response.text().await.unwrap()));
         }
+        let to = response.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(to, "/editor");
         let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
         let session = cookie.strip_prefix("pt_session=").unwrap().split(';').next().unwrap().to_owned();
         let (status, me) = get_json(&client, self.url("/rpc/editor/new")).await;
