@@ -41,8 +41,9 @@ pub async fn vote(
             Redirect::to(&if commented { format!("{back}?commented=1") } else { back }).into_response()
         }
         // Anything the reader can act on (too many choices, a long comment, a poll that just
-        // closed, too many tries) is said on the poll page itself, their ballot as they left it.
-        Err(error) if error != AppError::PollNotFound && error.status() < 500 => {
+        // closed) is said on the poll page itself, their ballot as they left it. Not a rate
+        // limit: a flood gets the short error page, never a page render per refusal.
+        Err(error) if !matches!(error, AppError::PollNotFound | AppError::RateLimited) && error.status() < 500 => {
             let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
             parts.extensions.insert(BallotRetry {
                 reason: error.to_string(),

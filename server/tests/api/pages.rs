@@ -9,6 +9,7 @@ on_both_stores!(
     a_form_vote_without_javascript_lands_on_the_results,
     a_refused_form_ballot_comes_back_on_the_poll_page_as_it_was_left,
     form_errors_are_html_pages,
+    the_archive_comes_in_pages,
     markup_in_questions_renders_as_text,
     the_bundle_comes_from_memory_precompressed_with_etags,
     a_shared_render_never_reaches_a_reader_who_voted,
@@ -148,6 +149,32 @@ async fn a_refused_form_ballot_comes_back_on_the_poll_page_as_it_was_left(backen
         .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.stored_votes("up-to-two").await, 1);
+}
+
+/// The Results Show lists closed polls eight to a page, newest first, with links between pages;
+/// a page past the end shows the last one.
+async fn the_archive_comes_in_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for week in 1..=10 {
+        let mut poll = closed_poll(&format!("week-{week:02}"));
+        poll.closes_at -= chrono::Duration::weeks(10 - week);
+        poll.opens_at -= chrono::Duration::weeks(10 - week);
+        app.add_poll(poll).await;
+    }
+    let listed = |html: &str| (1..=10).filter(|w| html.contains(&format!("href=\"/polls/week-{w:02}\""))).count();
+    let (status, first) = page(&voter(), &app, "/archive").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed(&first), 8, "{first}");
+    assert!(first.contains("href=\"/polls/week-10\"") && !first.contains("href=\"/polls/week-02\""), "newest first");
+    assert!(first.contains("Page 1 of 2") && first.contains("href=\"/archive?page=2\""), "{first}");
+    assert!(!first.contains("Newer polls"));
+    let (_, second) = page(&voter(), &app, "/archive?page=2").await;
+    assert_eq!(listed(&second), 2);
+    assert!(second.contains("href=\"/polls/week-01\"") && second.contains("href=\"/archive\" rel=\"prev\""));
+    assert!(!second.contains("Older polls"));
+    let (status, past_the_end) = page(&voter(), &app, "/archive?page=99").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(past_the_end.contains("Page 2 of 2"));
 }
 
 /// Route-list generation (done while an instance starts) used to leave any page whose data

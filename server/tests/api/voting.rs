@@ -124,5 +124,16 @@ async fn votes_are_rate_limited_per_address(backend: Backend) {
     }
     let (status, body) = vote(&voter(), &app, "limited", choices(&["yes"])).await;
     assert_eq!((status, error_code(&body)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    // The form gets the short error page, not a whole poll page rendered per refusal.
+    let form = voter()
+        .post(app.url("/polls/limited/vote"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("choice=yes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), StatusCode::TOO_MANY_REQUESTS);
+    let html = form.text().await.unwrap();
+    assert!(!html.contains("action=\"/polls/limited/vote\"") && html.contains("href=\"/polls/limited\""), "{html}");
     assert_eq!(app.stored_votes("limited").await, 3);
 }
