@@ -200,3 +200,22 @@ test('where the poll allows it, a reader changes their vote', async ({ page }) =
   const results = await (await page.request.get('/api/v1/polls/e2e-change/results')).json();
   expect(results.options.map((o: { votes: number }) => o.votes)).toEqual([0, 1, 0]);
 });
+
+test("times are in the reader's own zone with JavaScript, UTC without", async ({ browser }) => {
+  const newYork = await browser.newContext({ timezoneId: 'America/New_York', locale: 'en-US' });
+  const page = await newYork.newPage();
+  await page.goto('/polls/e2e-pages');
+  await hydrated(page);
+  const status = page.locator('.poll-meta');
+  await expect(status).toContainText(/Open until \d+ \w{3} \d{4}, \d\d:\d\d GMT-5 · closes in \d+ hours/);
+  await page.goto('/archive');
+  await hydrated(page);
+  await expect(page.getByText(/^Closed \d+ \w{3} \d{4}, \d\d:\d\d GMT-5$/).first()).toBeVisible();
+  await newYork.close();
+
+  const plain = await browser.newContext({ timezoneId: 'America/New_York', javaScriptEnabled: false });
+  const noscript = await plain.newPage();
+  await noscript.goto('/polls/e2e-pages');
+  await expect(noscript.locator('.poll-meta')).toContainText(/Open until \d+ \w{3} \d{4}, \d\d:\d\d UTC · closes in/);
+  await plain.close();
+});
