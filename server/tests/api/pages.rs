@@ -53,13 +53,7 @@ async fn a_form_vote_without_javascript_lands_on_the_results(backend: Backend) {
     app.add_poll(open_poll("next-one")).await;
     let client = voter();
     page(&client, &app, "/polls/plain-form").await;
-    let response = client
-        .post(app.url("/polls/plain-form/vote"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("choice=maybe&comment=Because+of+the+cats")
-        .send()
-        .await
-        .unwrap();
+    let response = post_ballot(&client, &app, "plain-form", "choice=maybe&comment=Because+of+the+cats").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[LOCATION], "/polls/plain-form?commented=1");
     // Landing: the vote, thanks for the comment, the poll's link to share, the next poll.
@@ -89,13 +83,7 @@ async fn form_errors_are_html_pages(backend: Backend) {
         ("%FF%FE", "choice=yes", StatusCode::NOT_FOUND, "There is no poll at this address."),
     ];
     for (slug, body, status, text) in cases {
-        let response = client
-            .post(app.url(&format!("/polls/{slug}/vote")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = post_ballot(&client, &app, slug, body).await;
         assert_eq!(response.status(), status, "{slug} {body}");
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
         let html = response.text().await.unwrap();
@@ -114,13 +102,8 @@ async fn a_refused_form_ballot_comes_back_on_the_poll_page_as_it_was_left(backen
     app.add_poll(poll).await;
     let client = voter();
     page(&client, &app, "/polls/up-to-two").await;
-    let response = client
-        .post(app.url("/polls/up-to-two/vote"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("choice=yes&choice=no&choice=maybe&comment=All+three%2C+honestly+%3Cb%3E%3C%2Ftextarea%3E")
-        .send()
-        .await
-        .unwrap();
+    let ticked_too_many = "choice=yes&choice=no&choice=maybe&comment=All+three%2C+honestly+%3Cb%3E%3C%2Ftextarea%3E";
+    let response = post_ballot(&client, &app, "up-to-two", ticked_too_many).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = response.text().await.unwrap();
     assert!(html.contains("class=\"site-header\""), "the site's own page: {html}");
@@ -140,13 +123,7 @@ async fn a_refused_form_ballot_comes_back_on_the_poll_page_as_it_was_left(backen
     assert_eq!(app.stored_votes("up-to-two").await, 0);
     assert_eq!(app.stored_comments().await, 0);
     // Fixed, it goes in.
-    let response = client
-        .post(app.url("/polls/up-to-two/vote"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("choice=yes&choice=maybe")
-        .send()
-        .await
-        .unwrap();
+    let response = post_ballot(&client, &app, "up-to-two", "choice=yes&choice=maybe").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.stored_votes("up-to-two").await, 1);
 }

@@ -125,13 +125,7 @@ async fn votes_are_rate_limited_per_address(backend: Backend) {
     let (status, body) = vote(&voter(), &app, "limited", choices(&["yes"])).await;
     assert_eq!((status, error_code(&body)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
     // The form gets the short error page, not a whole poll page rendered per refusal.
-    let form = voter()
-        .post(app.url("/polls/limited/vote"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("choice=yes")
-        .send()
-        .await
-        .unwrap();
+    let form = post_ballot(&voter(), &app, "limited", "choice=yes").await;
     assert_eq!(form.status(), StatusCode::TOO_MANY_REQUESTS);
     let html = form.text().await.unwrap();
     assert!(!html.contains("action=\"/polls/limited/vote\"") && html.contains("href=\"/polls/limited\""), "{html}");

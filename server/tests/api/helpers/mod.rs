@@ -256,6 +256,18 @@ impl TestApp {
 
 /// A client that keeps cookies: one voter. Redirects are not followed, so tests see them.
 /// A reader's browser. A response that stalls fails its test instead of hanging the suite.
+/// The poll page's ballot form as a browser without JavaScript posts it: `body` is the
+/// urlencoded form exactly as sent (repeated `choice` fields, raw bytes where a test needs them).
+pub async fn post_ballot(client: &Client, app: &TestApp, slug: &str, body: &'static str) -> Response {
+    client
+        .post(app.url(&format!("/polls/{slug}/vote")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn voter() -> Client {
     Client::builder()
         .cookie_store(true)
