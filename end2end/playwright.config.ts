@@ -22,7 +22,8 @@ export default defineConfig({
   fullyParallel: true,
   workers: 2,
   forbidOnly: true,
-  reporter: 'list',
+  // The list, then the slowest tests beside their timeout (headroom.ts).
+  reporter: [['list'], ['./headroom.ts']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',

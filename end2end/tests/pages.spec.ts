@@ -28,17 +28,16 @@ const READER_PAGES = [
   ['widget', '/embed/e2e-pages'],
 ] as const;
 
-type Checked = { pages: number; rules: Set<string> };
-
-async function check(page: Page, name: string, path: string, label: string, checked: Checked, js: boolean) {
+/** One page check: the page fits the screen and has no serious axe-core violation. */
+async function check(page: Page, name: string, path: string, label: string, js: boolean) {
   const response = await page.goto(path);
   expect(response?.status(), path).toBeLessThan(500);
   if (js && !path.startsWith('/embed/')) await expect(page.locator('body[data-hydrated]'), path).toHaveCount(1);
-  await inspect(page, name, label, checked);
+  await inspect(page, name, label);
 }
 
 /** The page as it stands now: width, axe-core, a screenshot. */
-async function inspect(page: Page, name: string, label: string, checked: Checked) {
+async function inspect(page: Page, name: string, label: string) {
   const where = `${name} (${label})`;
   const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
   expect.soft(widths.scroll, `${where} is wider than the screen`).toBeLessThanOrEqual(widths.inner);
@@ -47,8 +46,8 @@ async function inspect(page: Page, name: string, label: string, checked: Checked
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
   expect.soft(serious, `${where}: accessibility violations`).toEqual([]);
-  for (const rule of [...results.passes, ...results.violations, ...results.incomplete]) checked.rules.add(rule.id);
-  checked.pages += 1;
+  const rules = new Set([...results.passes, ...results.violations, ...results.incomplete].map((rule) => rule.id));
+  console.log(`pages: ${where} checked against ${rules.size} axe-core rules`);
   await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
 }
 
@@ -84,30 +83,57 @@ async function contextFor(browser: Browser, size: (typeof SIZES)[number], js: bo
   return context;
 }
 
+/** Editor pages by name, each address made from the dashboards of two polls. */
+const EDITOR_PAGES: [string, (poll: string, withVotes: string) => string][] = [
+  ['editor-home', () => '/editor'],
+  ['editor-new-poll', () => '/editor/polls/new'],
+  ['editor-dashboard', (poll) => poll],
+  ['editor-dashboard-votes', (_, withVotes) => withVotes],
+  ['editor-edit', (poll) => `${poll}/edit`],
+  ['editor-audit', () => '/editor/audit'],
+  ['editor-tokens', () => '/editor/tokens'],
+];
+
+/** Signs in and returns the dashboards of a poll without votes and of one with 128. */
+async function signedIn(page: Page) {
+  await signIn(page);
+  const poll = await page.getByRole('link', { name: 'Can you vote twice?' }).getAttribute('href');
+  const withVotes = await page.getByRole('link', { name: /Do you own any AI-specific stocks/ }).getAttribute('href');
+  return { poll: poll!, withVotes: withVotes! };
+}
+
+// One test per page, size and mode (84 page checks), so each stays far inside its timeout on
+// a loaded machine: they were eight tests of ten or eleven pages each, 16 to 30 s against 30.
 for (const size of SIZES) {
   for (const js of [true, false]) {
     const label = `${size.name}-${js ? 'js' : 'nojs'}`;
-
-    test(`reader pages and the simulator fit and pass axe-core (${label})`, async ({ browser }) => {
+    const opened = async (browser: Browser) => {
       const context = await contextFor(browser, size, js);
-      const page = await context.newPage();
-      const checked: Checked = { pages: 0, rules: new Set() };
-      for (const [name, path] of READER_PAGES) await check(page, name, path, label, checked, js);
-      // After voting: the receipt, the share link and the next poll.
+      return { context, page: await context.newPage() };
+    };
+
+    for (const [name, path] of READER_PAGES) {
+      test(`reader page ${name} fits and passes axe-core (${label})`, async ({ browser }) => {
+        const { context, page } = await opened(browser);
+        await check(page, name, path, label, js);
+        await context.close();
+      });
+    }
+
+    test(`reader page after voting fits and passes axe-core (${label})`, async ({ browser }) => {
+      // The receipt, the share link and the next poll.
+      const { context, page } = await opened(browser);
       await page.goto('/polls/e2e-pages');
       await page.getByLabel('Maybe').check();
       await page.getByRole('button', { name: 'Vote' }).click();
       await expect(page.getByText(/Your vote for Maybe is in|You voted: Maybe/)).toBeVisible();
-      await inspect(page, 'poll-voted', label, checked);
-      console.log(`pages: ${label}: ${checked.pages} reader pages checked against ${checked.rules.size} axe-core rules`);
+      await inspect(page, 'poll-voted', label);
       await context.close();
     });
 
-    test(`editor pages fit and pass axe-core (${label})`, async ({ browser }) => {
-      const context = await contextFor(browser, size, js);
-      const page = await context.newPage();
-      const checked: Checked = { pages: 0, rules: new Set() };
-      await check(page, 'editor-login', '/editor/login', label, checked, js);
+    test(`editor sign-in and a failed sign-in fit and pass axe-core (${label})`, async ({ browser }) => {
+      const { context, page } = await opened(browser);
+      await check(page, 'editor-login', '/editor/login', label, js);
       // A failed sign-in: the form again, saying why, the email kept.
       // (An address no account has: four such tries stay under the sign-in throttle.)
       await page.getByLabel('Email').fill('nobody@example.com');
@@ -115,30 +141,38 @@ for (const size of SIZES) {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await expect(page.getByRole('alert')).toHaveText('The email or password is not right.');
       await expect(page.getByLabel('Email')).toHaveValue('nobody@example.com');
-      await inspect(page, 'editor-login-failed', label, checked);
-      await signIn(page);
-      const poll = await page.getByRole('link', { name: 'Can you vote twice?' }).getAttribute('href');
-      const withVotes = await page.getByRole('link', { name: /Do you own any AI-specific stocks/ }).getAttribute('href');
-      const editorPages = [
-        ['editor-home', '/editor'],
-        ['editor-new-poll', '/editor/polls/new'],
-        ['editor-dashboard', poll!],
-        ['editor-dashboard-votes', withVotes!],
-        ['editor-edit', `${poll}/edit`],
-        ['editor-audit', '/editor/audit'],
-        ['editor-tokens', '/editor/tokens'],
-      ] as const;
-      for (const [name, path] of editorPages) await check(page, name, path, label, checked, js);
-      // The second step of "Close now", and the page that shows a new API token once.
-      await check(page, 'editor-confirm-close', `${poll}?confirm=close`, label, checked, js);
+      await inspect(page, 'editor-login-failed', label);
+      await context.close();
+    });
+
+    for (const [name, path] of EDITOR_PAGES) {
+      test(`editor page ${name} fits and passes axe-core (${label})`, async ({ browser }) => {
+        const { context, page } = await opened(browser);
+        const { poll, withVotes } = await signedIn(page);
+        await check(page, name, path(poll, withVotes), label, js);
+        await context.close();
+      });
+    }
+
+    test(`editor page "Close now?" fits and passes axe-core (${label})`, async ({ browser }) => {
+      // The second step of "Close now".
+      const { context, page } = await opened(browser);
+      const { poll } = await signedIn(page);
+      await check(page, 'editor-confirm-close', `${poll}?confirm=close`, label, js);
       await expect(page.getByRole('alertdialog')).toContainText('Close this poll now?');
+      await context.close();
+    });
+
+    test(`editor page of a new API token fits and passes axe-core (${label})`, async ({ browser }) => {
+      // The page that shows a new API token once.
+      const { context, page } = await opened(browser);
+      await signIn(page);
       await page.goto('/editor/tokens');
       await page.getByLabel('Name').fill(`pages ${label}`);
       await page.getByRole('button', { name: 'Create token' }).click();
       await expect(page.getByRole('heading', { name: 'New API token' })).toBeVisible();
       await expect(page.getByRole('button', { name: 'Copy token' })).toHaveCount(js ? 1 : 0);
-      await inspect(page, 'editor-token-created', label, checked);
-      console.log(`pages: ${label}: ${checked.pages} editor pages checked against ${checked.rules.size} axe-core rules`);
+      await inspect(page, 'editor-token-created', label);
       await context.close();
     });
   }
