@@ -119,6 +119,8 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, "DATABASE_URL": database_url, "LEPTOS_SITE_ADDR": f"127.0.0.1:{port}",
                     "LEPTOS_SITE_ROOT": os.path.join(ROOT, "target/site"), "POLLTELLIGENCE_RATE_LIMIT": "0",
+                    # One machine plays every client: the per-client caps would cap the benchmark.
+                    "POLLTELLIGENCE_MAX_CONNECTIONS_PER_CLIENT": "0", "POLLTELLIGENCE_MAX_LISTENERS_PER_CLIENT": "0",
                     "RUST_LOG": "warn"}
         polls = os.path.join(workdir, f"{name}-polls.json")
         with open(polls, "w") as f:

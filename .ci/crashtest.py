@@ -48,6 +48,7 @@ class Server:
         self.port = free_port()
         self.env = dict(os.environ, DATABASE_URL=database_url, LEPTOS_SITE_ADDR=f"127.0.0.1:{self.port}",
                         LEPTOS_SITE_ROOT=os.path.join(workdir, "site"), POLLTELLIGENCE_RATE_LIMIT="0",
+                        POLLTELLIGENCE_MAX_CONNECTIONS_PER_CLIENT="0",
                         POLLTELLIGENCE_DEMO="0", POLLTELLIGENCE_SUMMARY_WORKERS="0", RUST_LOG="error")
         self.log = open(os.path.join(workdir, "server.log"), "ab")
         self.process = None

@@ -43,7 +43,9 @@ test('an editor summarises a closed poll, watches it run, approves it, and reade
   await panel.getByRole('button', { name: 'Summarise comments' }).click();
   await expect(panel.locator('.summary-progress, .checks')).not.toHaveCount(0);
   await expect(panel.getByRole('list', { name: 'Checks' })).toBeVisible({ timeout: 30_000 });
-  await expect(panel.locator('.check-ok')).toHaveCount(3);
+  // Quotes, figures, citations, plain text: every check passed.
+  await expect(panel.locator('.check-ok')).toHaveCount(4);
+  await expect(panel.locator('.check-failed')).toHaveCount(0);
   await expect(panel.locator('fieldset.summary-theme').first()).toContainText('comments');
   // Each quote links to its comment on this page; a comment with an email address is never quoted.
   const quoteLink = panel.locator('.quotes a').first();

@@ -55,6 +55,11 @@ pub struct Config {
     #[arg(long, env = "POLLTELLIGENCE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
+    /// Ordinary connections from one client network (an IPv4 address or an IPv6 /64) at once;
+    /// trusted proxies are exempt. 0: no cap.
+    #[arg(long, env = "POLLTELLIGENCE_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 128)]
+    pub max_connections_per_client: usize,
+
     /// Seconds a client has to send a request's head, and then its body.
     #[arg(long, env = "POLLTELLIGENCE_REQUEST_TIMEOUT", default_value_t = 10)]
     pub request_timeout_s: u64,
@@ -83,6 +88,16 @@ pub struct Config {
     /// Live-results connections (SSE) served at once; more are answered 503.
     #[arg(long, env = "POLLTELLIGENCE_MAX_LISTENERS", default_value_t = 10_000)]
     pub max_listeners: usize,
+
+    /// Live-results streams from one client network at once (the vote limit's unit; behind a
+    /// trusted proxy, the forwarded client). 0: no cap.
+    #[arg(long, env = "POLLTELLIGENCE_MAX_LISTENERS_PER_CLIENT", default_value_t = 200)]
+    pub max_listeners_per_client: usize,
+
+    /// Keys the sign-in throttle keeps in memory (about 100 bytes each); past it the oldest
+    /// counts are forgotten.
+    #[arg(long, env = "POLLTELLIGENCE_SIGN_IN_KEYS", default_value_t = 100_000)]
+    pub sign_in_keys: usize,
 
     #[command(flatten)]
     pub summariser: SummariserArgs,

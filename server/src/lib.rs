@@ -10,6 +10,7 @@ pub mod http;
 pub mod import;
 pub mod metrics;
 pub mod net;
+pub mod networks;
 pub mod services;
 pub mod store;
 pub mod summaries;
@@ -79,8 +80,22 @@ impl Application {
         let polls =
             Arc::new(Polls::new(store.clone(), clock.clone(), RateLimiter::new(config.rate_limit), metrics.clone()));
         polls.follow_other_instances();
-        let auth =
-            Arc::new(Auth::new(store.clone(), clock.clone()).await.map_err(|e| StartError::Auth(e.to_string()))?);
+        let auth = Auth::with_throttle(store.clone(), clock.clone(), config.sign_in_keys).await;
+        let auth = Arc::new(auth.map_err(|e| StartError::Auth(e.to_string()))?);
+        // Every connection is a descriptor: the caps must fit under the open-file limit, or
+        // accepting fails ("Too many open files") and a client hangs instead of getting a 503.
+        let files = net::raise_file_limit();
+        let (max_connections, max_listeners) = net::fit_to_files(config.max_connections, config.max_listeners, files);
+        if (max_connections, max_listeners) != (config.max_connections, config.max_listeners) {
+            tracing::warn!(
+                files,
+                max_connections,
+                max_listeners,
+                "the open-file limit is too low for the configured connection caps; lowered them to fit \
+                 (raise LimitNOFILE / ulimit -n to at least the caps plus {})",
+                net::FILES_RESERVED
+            );
+        }
         let email_links = delivery::email::LinkKey::new(&keys);
         let summaries = summaries::Summaries::new(store.clone(), clock.clone(), summariser);
         summaries.spawn();
@@ -113,7 +128,8 @@ impl Application {
             public_url: config.public_url.as_deref().map(|u| u.trim_end_matches('/').into()),
             embed_frame_policy: http::embed_frame_policy(config.frame_ancestors.as_deref()),
             images: Arc::new(delivery::images::Images::default()),
-            listeners: Arc::new(tokio::sync::Semaphore::new(config.max_listeners)),
+            listeners: Arc::new(tokio::sync::Semaphore::new(max_listeners)),
+            listeners_per_client: Arc::new(networks::PerClient::new(config.max_listeners_per_client)),
             metrics,
             metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()).map(Into::into),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
@@ -121,8 +137,11 @@ impl Application {
             summaries: summaries.clone(),
             pages: Default::default(),
         });
+        let proxies = config.trusted_proxies.clone();
         let limits = net::Limits {
-            connections: config.max_connections.saturating_add(config.max_listeners),
+            connections: max_connections,
+            per_client: config.max_connections_per_client,
+            exempt: Arc::new(move |ip| proxies.contains(ip.to_canonical())),
             request_timeout: std::time::Duration::from_secs(config.request_timeout_s),
             idle_timeout: std::time::Duration::from_secs(config.idle_timeout_s),
         };

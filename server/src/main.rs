@@ -120,6 +120,26 @@ enum EditorCommand {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// End every session of an editor and revoke their known-browser marks (they sign in
+    /// again, each browser as a new one). Their API tokens keep working.
+    SignOut {
+        email: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Disable an editor: ends their sessions, revokes their API tokens and known-browser
+    /// marks, and refuses their sign-ins until `editor enable`.
+    Disable {
+        email: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Let a disabled editor sign in again (their revoked tokens stay revoked).
+    Enable {
+        email: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
     /// Create an API token for an editor (for scripts); printed once, only its hash is kept.
     Token {
         email: String,
@@ -175,6 +195,15 @@ async fn main() -> ExitCode {
             import(&file, &editor, &database_url).await
         }
         Some(Command::Editor(EditorCommand::Add { email, database_url })) => add_editor(&email, &database_url).await,
+        Some(Command::Editor(EditorCommand::SignOut { email, database_url })) => {
+            editor_access(&email, &database_url, server::services::EditorAccess::SignOut).await
+        }
+        Some(Command::Editor(EditorCommand::Disable { email, database_url })) => {
+            editor_access(&email, &database_url, server::services::EditorAccess::Disable).await
+        }
+        Some(Command::Editor(EditorCommand::Enable { email, database_url })) => {
+            editor_access(&email, &database_url, server::services::EditorAccess::Enable).await
+        }
         Some(Command::Editor(EditorCommand::Token { email, name, database_url })) => {
             editor_token(&email, &name, &database_url).await
         }
@@ -254,6 +283,19 @@ async fn add_editor(email: &str, database_url: &str) -> CliResult {
     let auth = server::services::Auth::new(store, clock).await?;
     auth.add_editor(email.as_str(), password).await?;
     println!("added editor {email}; sign in at /editor/login");
+    Ok(())
+}
+
+async fn editor_access(email: &str, database_url: &str, access: server::services::EditorAccess) -> CliResult {
+    let store = server::store::connect(database_url).await?;
+    let auth = server::services::Auth::new(store, std::sync::Arc::new(server::services::SystemClock)).await?;
+    auth.end_access(email, access).await?;
+    let done = match access {
+        server::services::EditorAccess::SignOut => "signed out everywhere",
+        server::services::EditorAccess::Disable => "disabled: sessions ended, API tokens revoked",
+        server::services::EditorAccess::Enable => "enabled",
+    };
+    println!("{email}: {done}");
     Ok(())
 }
 

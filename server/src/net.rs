@@ -10,8 +10,13 @@
 //!   (hyper's header timer) and its body within the same again (`DeadlineBody`); a connection
 //!   whose reads wait longer than `Limits::idle_timeout` for a byte (an idle keep-alive, a body
 //!   that stopped) is closed.
-//! - Connections past `Limits::connections` are answered `503` at once and closed, so a flood
-//!   degrades instead of hanging or running out of file descriptors.
+//! - Ordinary connections past `Limits::connections`, or past `Limits::per_client` from one
+//!   client network (not a trusted proxy), are answered `503` at once and closed, so a flood
+//!   degrades instead of hanging. A connection that becomes a live-results stream gives its
+//!   ordinary place back (`OrdinarySlot`): streams have their own budget, so they can never
+//!   take the ordinary connections' share, nor the other way round.
+//! - The process's open-file limit is raised to its hard limit at start, and the caps are
+//!   fitted under it (`fit_to_files`), so a 503 is sent before descriptors run out.
 //!
 //! Every connection gets `TCP_NODELAY` (responses written in two parts stall ~40 ms without).
 
@@ -35,14 +40,72 @@ use tower::ServiceExt;
 pub const STALL_LIMIT: Duration = Duration::from_secs(30);
 
 /// How much of the machine clients may hold (`config`: `POLLTELLIGENCE_MAX_CONNECTIONS`,
-/// `_MAX_LISTENERS`, `_REQUEST_TIMEOUT`, `_IDLE_TIMEOUT`).
-#[derive(Debug, Clone, Copy)]
+/// `_MAX_CONNECTIONS_PER_CLIENT`, `_REQUEST_TIMEOUT`, `_IDLE_TIMEOUT`; the live-results budget
+/// is the SSE route's own).
+#[derive(Clone)]
 pub struct Limits {
-    /// Connections open at once: ordinary ones plus the live-results budget, which the SSE
-    /// route enforces itself, so streams can never take the ordinary connections' share.
+    /// Ordinary connections open at once.
     pub connections: usize,
+    /// Connections open at once from one client network (IPv4 address or IPv6 /64); 0: no cap.
+    pub per_client: usize,
+    /// Peers the per-client cap does not apply to (trusted reverse proxies carry many clients).
+    pub exempt: Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync>,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
+}
+
+/// A connection's place among the ordinary ones (and among its client network's), in each of
+/// its requests' extensions: a request that turns into a live-results stream gives it back
+/// (`release`), since the stream counts against the listeners' budgets instead.
+type Places = (tokio::sync::OwnedSemaphorePermit, Option<crate::networks::Held>);
+pub struct OrdinarySlot(std::sync::Mutex<Option<Places>>);
+
+impl OrdinarySlot {
+    pub fn release(&self) {
+        self.0.lock().expect("slot lock").take();
+    }
+}
+
+/// Descriptors kept for what is not a client connection: database pools, model and log files,
+/// the listening socket, and refusals being written.
+pub const FILES_RESERVED: u64 = 256;
+/// Refusals written at once; past this a connection is closed without its 503, so a flood of
+/// refusals cannot itself hold descriptors.
+const REFUSALS_AT_ONCE: usize = 64;
+
+/// Raises the soft open-file limit to the hard one (systemd's default soft limit is 1,024)
+/// and returns the limit now in force, or `None` where it cannot be read.
+pub fn raise_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource};
+        let mut limit = getrlimit(Resource::Nofile);
+        // `None` is unlimited; Linux takes no soft limit above `fs.nr_open` (2^20 by default).
+        let target = limit.maximum.unwrap_or(1 << 20);
+        if limit.current.is_some_and(|current| current < target) {
+            limit.current = Some(target);
+            if setrlimit(Resource::Nofile, limit).is_err() {
+                limit = getrlimit(Resource::Nofile);
+            }
+        }
+        limit.current
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// Ordinary and live-results caps that fit in `files` descriptors with `FILES_RESERVED` kept
+/// aside, shrunk in proportion when they do not (each connection is one descriptor).
+pub fn fit_to_files(connections: usize, listeners: usize, files: Option<u64>) -> (usize, usize) {
+    let Some(files) = files else { return (connections, listeners) };
+    let room = (files.saturating_sub(FILES_RESERVED) as usize).max(1);
+    let wanted = connections.saturating_add(listeners);
+    if wanted <= room {
+        return (connections, listeners);
+    }
+    let connections_fit = ((connections as u128 * room as u128) / wanted.max(1) as u128) as usize;
+    let connections_fit = connections_fit.clamp(1, room);
+    (connections_fit, room - connections_fit)
 }
 
 /// What a connection past the cap gets instead of a wait.
@@ -62,6 +125,8 @@ pub async fn serve(
 ) -> io::Result<()> {
     let mut listener = GuardedListener { listener, idle_timeout: limits.idle_timeout };
     let slots = Arc::new(Semaphore::new(limits.connections));
+    let per_client = Arc::new(crate::networks::PerClient::new(limits.per_client));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     // Connections hold `open`; when all have dropped it, `closed` ends.
     let (stop, stopping) = watch::channel(false);
     let (open, mut closed) = watch::channel(());
@@ -72,14 +137,27 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = io.tcp().set_nodelay(true);
+        let held = match (limits.exempt)(peer.ip()) {
+            true => None,
+            false => match per_client.take(peer.ip()) {
+                Some(held) => Some(held),
+                None => {
+                    refuse(io, &refusals);
+                    continue;
+                }
+            },
+        };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(io));
+            refuse(io, &refusals);
             continue;
         };
+        let slot = Arc::new(OrdinarySlot(std::sync::Mutex::new(Some((slot, held)))));
         let body_timeout = limits.request_timeout;
+        let request_slot = slot.clone();
         let service = router.clone().map_request(move |request: axum::http::Request<hyper::body::Incoming>| {
             let mut request = request.map(|body| axum::body::Body::new(DeadlineBody::new(body, body_timeout)));
             request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(request_slot.clone());
             request
         });
         let mut stopping = stopping.clone();
@@ -106,13 +184,18 @@ pub async fn serve(
     Ok(())
 }
 
-/// Answers a connection past the cap with `BUSY` (bounded in time: the client may not read).
-async fn refuse(mut io: GuardedStream) {
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        io.write_all(BUSY).await?;
-        io.shutdown().await
-    })
-    .await;
+/// Answers a connection past a cap with `BUSY` (bounded in time: the client may not read),
+/// or, while `REFUSALS_AT_ONCE` are being written, closes it at once.
+fn refuse(mut io: GuardedStream, refusals: &Arc<Semaphore>) {
+    let Ok(refusing) = refusals.clone().try_acquire_owned() else { return };
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            io.write_all(BUSY).await?;
+            io.shutdown().await
+        })
+        .await;
+        drop(refusing);
+    });
 }
 
 pub struct GuardedListener {
@@ -258,6 +341,25 @@ impl hyper::body::Body for DeadlineBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caps_are_fitted_under_the_open_file_limit() {
+        assert_eq!(fit_to_files(1024, 10_000, Some(1 << 20)), (1024, 10_000), "room for both");
+        assert_eq!(fit_to_files(1024, 10_000, None), (1024, 10_000), "unknown: as configured");
+        // systemd's default soft limit, had it not been raised: 768 descriptors for clients.
+        let (ordinary, listeners) = fit_to_files(1024, 10_000, Some(1024));
+        assert_eq!(ordinary + listeners, 768);
+        assert_eq!((ordinary, listeners), (71, 697));
+        assert_eq!(fit_to_files(10, 10, Some(100)), (1, 0), "almost nothing left: one connection");
+    }
+
+    #[test]
+    fn the_soft_file_limit_is_raised_to_the_hard_one() {
+        let limit = raise_file_limit().expect("readable on Linux");
+        let now = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        assert_eq!(Some(limit), now.current);
+        assert!(now.maximum.is_none_or(|hard| limit == hard), "{limit} of {:?}", now.maximum);
+    }
 
     /// A peer that connects and never reads: writes block once the socket buffers are full,
     /// and `STALL_LIMIT` later the connection fails instead of waiting forever.

@@ -296,15 +296,11 @@ fn Ballot(
     };
     let comment_id = format!("{}-comment", poll.slug);
     let kept_comment = retry.as_ref().map(|r| r.comment.clone()).unwrap_or_default();
-    // Leptos writes a textarea's text as it is (the element's content is raw text to it):
-    // on the server it is escaped here, or a "</textarea>" in a comment would end the field.
-    #[cfg(feature = "ssr")]
-    let kept_comment = crate::html::escape(&kept_comment);
     let comment = poll.allow_comment.then(|| {
         view! {
             <div class="comment">
                 <label for=comment_id.clone()>"Why? " <span class="muted">"(optional)"</span></label>
-                <textarea id=comment_id name="comment" rows="3" maxlength=crate::domain::COMMENT_MAX_CHARS>{kept_comment}</textarea>
+                <textarea id=comment_id name="comment" rows="3" maxlength=crate::domain::COMMENT_MAX_CHARS>{crate::html::field_text(&kept_comment)}</textarea>
             </div>
         }
     });

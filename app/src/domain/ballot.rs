@@ -16,16 +16,21 @@ pub enum BallotError {
     CommentTooLong,
     #[error("This poll does not take comments.")]
     CommentNotAllowed,
+    #[error("{}", super::control_problem("The comment", *.0))]
+    CommentControl(char),
 }
 
-/// A reader's optional "why?", trimmed and stripped of control characters
-/// (other than line breaks and tabs) so it stores and renders safely everywhere.
+/// A reader's optional "why?": trimmed, refused if it holds a control character (other than
+/// line breaks and tabs), and stripped of invisible characters that reorder or hide text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment(String);
 
 impl Comment {
     pub fn parse(raw: &str) -> Result<Option<Self>, BallotError> {
-        let cleaned: String = raw.trim().chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
+        if let Some(c) = super::control_character(raw, true) {
+            return Err(BallotError::CommentControl(c));
+        }
+        let cleaned = super::without_invisibles(raw.trim()).trim().to_owned();
         if cleaned.is_empty() {
             Ok(None)
         } else if cleaned.chars().count() > COMMENT_MAX_CHARS {
@@ -128,8 +133,10 @@ mod tests {
     #[test]
     fn comments_are_cleaned_and_bounded() {
         let p = single();
-        let ballot = Ballot::parse(&p, &["yes"], Some("  because\u{0}\u{7} cats\n ")).unwrap();
+        let ballot = Ballot::parse(&p, &["yes"], Some("  because\u{202E} cats\u{200B}\r\n ")).unwrap();
         assert_eq!(ballot.comment().unwrap().as_str(), "because cats");
+        assert_eq!(Ballot::parse(&p, &["yes"], Some("because\u{0} cats")), Err(BallotError::CommentControl('\u{0}')));
+        assert_eq!(Ballot::parse(&p, &["yes"], Some("\u{200B}")).unwrap().comment(), None);
         assert_eq!(Ballot::parse(&p, &["yes"], Some("   ")).unwrap().comment(), None);
         let long = "é".repeat(COMMENT_MAX_CHARS + 1);
         assert_eq!(Ballot::parse(&p, &["yes"], Some(&long)), Err(BallotError::CommentTooLong));

@@ -128,6 +128,9 @@ impl PollDraft {
         if question.chars().count() > QUESTION_MAX_CHARS {
             return Err(PollError::QuestionTooLong);
         }
+        if let Some(c) = super::control_character(question, true) {
+            return Err(PollError::ControlCharacter("The question".into(), c));
+        }
         if self.options.len() < 2 {
             return Err(PollError::TooFewOptions);
         }
@@ -144,6 +147,9 @@ impl PollDraft {
             }
             if label.chars().count() > LABEL_MAX_CHARS {
                 return Err(PollError::OptionTooLong(i + 1));
+            }
+            if let Some(c) = super::control_character(label, false) {
+                return Err(PollError::ControlCharacter(format!("Option {}", i + 1), c));
             }
             if !labels.insert(normalised_label(label)) {
                 return Err(PollError::RepeatedLabel(label.to_owned()));
@@ -320,6 +326,11 @@ mod tests {
             (Box::new(|d| d.options[1].label = " ".into()), PollError::EmptyOption(2)),
             (Box::new(|d| d.options[1].label = " yes ".into()), PollError::RepeatedLabel("yes".into())),
             (Box::new(|d| d.options[0].label = "x".repeat(201)), PollError::OptionTooLong(1)),
+            (
+                Box::new(|d| d.question = "Which\u{0}chip?".into()),
+                PollError::ControlCharacter("The question".into(), '\u{0}'),
+            ),
+            (Box::new(|d| d.options[1].label = "N\no".into()), PollError::ControlCharacter("Option 2".into(), '\n')),
             (
                 Box::new(|d| d.options = (0..21).map(|i| DraftOption { id: None, label: format!("O{i}") }).collect()),
                 PollError::TooManyOptions,

@@ -79,6 +79,9 @@ pub struct EditorId(pub i64);
 pub enum AuditAction {
     SignedIn,
     SignedOut,
+    SignedOutEverywhere,
+    Disabled,
+    Enabled,
     CreatedApiToken,
     RevokedApiToken,
     Created,
@@ -99,6 +102,9 @@ impl AuditAction {
         match self {
             AuditAction::SignedIn => "signed_in",
             AuditAction::SignedOut => "signed_out",
+            AuditAction::SignedOutEverywhere => "signed_out_everywhere",
+            AuditAction::Disabled => "disabled",
+            AuditAction::Enabled => "enabled",
             AuditAction::CreatedApiToken => "created_api_token",
             AuditAction::RevokedApiToken => "revoked_api_token",
             AuditAction::Created => "created",

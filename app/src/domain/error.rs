@@ -140,6 +140,7 @@ impl From<BallotError> for AppError {
         match e {
             BallotError::CommentTooLong => AppError::CommentTooLong(message),
             BallotError::CommentNotAllowed => AppError::CommentNotAllowed(message),
+            BallotError::CommentControl(_) => AppError::InvalidInput(message),
             _ => AppError::InvalidChoices(message),
         }
     }

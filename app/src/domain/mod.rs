@@ -11,6 +11,7 @@ mod new_poll;
 pub(crate) mod poll;
 mod results;
 mod summary;
+mod text;
 #[cfg(any(feature = "hydrate", test))]
 pub(crate) mod wire;
 mod workflow;
@@ -30,4 +31,5 @@ pub use poll::{
 };
 pub use results::{Counted, OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};
 pub use summary::{summary_email, SummaryChecks, SummaryEdits, SummaryQuote, SummaryTheme, SummaryView, ThemeEdit};
+pub use text::{control_character, control_problem, without_invisibles};
 pub use workflow::{EditError, PollAction, Stage, Transition};

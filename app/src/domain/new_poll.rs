@@ -41,6 +41,9 @@ pub enum PollError {
     BadSlug(NameError),
     #[error("Say which version of the poll you edited (\"version\").")]
     NoVersion,
+    /// The field (as the form names it) and the character.
+    #[error("{}", super::control_problem(.0, *.1))]
+    ControlCharacter(String, char),
 }
 
 /// A checked poll: a question, 2 to 20 uniquely keyed, non-empty options, a choice limit

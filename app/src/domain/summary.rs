@@ -64,6 +64,10 @@ pub struct SummaryChecks {
     pub quotes_verbatim: bool,
     pub numbers_match: bool,
     pub citations_valid: bool,
+    /// Titles and overview hold no markup. Summaries stored before this check read as passing
+    /// it: approving one runs every check again.
+    #[serde(default = "passed_before_the_check")]
+    pub plain_text: bool,
     /// One sentence per failed check.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
@@ -142,6 +146,10 @@ pub fn summary_email(summary: &SummaryView, labels: &[(String, String)], page_ur
     ));
     text.push_str(&format!("See the full results: {page_url}\n"));
     (html, text)
+}
+
+fn passed_before_the_check() -> bool {
+    true
 }
 
 #[cfg(test)]

@@ -13,6 +13,17 @@ use std::sync::{Arc, LazyLock};
 pub const DEFAULT_WIDTH: u32 = 600;
 pub const WIDTHS: std::ops::RangeInclusive<u32> = 200..=2400;
 pub const HEIGHTS: std::ops::RangeInclusive<u32> = 100..=2400;
+/// The sizes drawn: a size asked for is rounded to the nearest of these (ties upwards), so
+/// the whole range is at most 11 widths × 15 heights per poll and format, and a stranger
+/// cycling through `?w=&h=` pairs mostly hits the cache. They hold the common ones exactly:
+/// email columns (300–800), Open Graph's 1200×630, X's 1200×600, a square 1080×1080.
+pub const WIDTH_PRESETS: [u32; 11] = [200, 300, 400, 500, 600, 800, 1000, 1080, 1200, 1600, 2400];
+pub const HEIGHT_PRESETS: [u32; 15] = [100, 150, 200, 300, 400, 500, 600, 630, 800, 1000, 1080, 1200, 1600, 2000, 2400];
+
+/// The preset nearest to `n` (the larger of two equally near).
+fn nearest(presets: &[u32], n: u32) -> u32 {
+    presets.iter().copied().min_by_key(|p| (p.abs_diff(n), std::cmp::Reverse(*p))).unwrap_or(n)
+}
 const FONT_FAMILY: &str = "DejaVu Sans";
 
 /// Why there is no image.
@@ -21,6 +32,9 @@ pub enum ImageError {
     /// A query's `w` or `h` (`name`) out of range: the reader's to fix.
     #[error("{name} must be a whole number of pixels from {from} to {to}.")]
     BadSize { name: &'static str, from: u32, to: u32 },
+    /// This client already has renders waiting or running: it is to try again in a moment.
+    #[error("this client already has images being drawn; try again in a moment")]
+    Busy,
     /// Ours: the SVG did not rasterise, or the renderer stopped.
     #[error("the image could not be drawn: {0}")]
     Render(String),
@@ -40,7 +54,7 @@ pub struct Size {
 }
 
 impl Size {
-    /// The size asked for in `?w=&h=`, or why it cannot be drawn.
+    /// The size asked for in `?w=&h=`, rounded to the presets, or why it cannot be drawn.
     pub fn parse(width: Option<&str>, height: Option<&str>) -> Result<Self, ImageError> {
         fn number(raw: &str, name: &'static str, range: &std::ops::RangeInclusive<u32>) -> Result<u32, ImageError> {
             match raw.parse::<u32>() {
@@ -48,10 +62,9 @@ impl Size {
                 _ => Err(ImageError::BadSize { name, from: *range.start(), to: *range.end() }),
             }
         }
-        Ok(Size {
-            width: width.map(|w| number(w, "w", &WIDTHS)).transpose()?.unwrap_or(DEFAULT_WIDTH),
-            height: height.map(|h| number(h, "h", &HEIGHTS)).transpose()?,
-        })
+        let width = width.map(|w| number(w, "w", &WIDTHS)).transpose()?.unwrap_or(DEFAULT_WIDTH);
+        let height = height.map(|h| number(h, "h", &HEIGHTS)).transpose()?;
+        Ok(Size { width: nearest(&WIDTH_PRESETS, width), height: height.map(|h| nearest(&HEIGHT_PRESETS, h)) })
     }
 }
 

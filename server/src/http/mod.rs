@@ -73,6 +73,8 @@ pub struct Shared {
     pub images: Arc<crate::delivery::images::Images>,
     /// Live-results connections still allowed.
     pub listeners: Arc<tokio::sync::Semaphore>,
+    /// Live-results connections per client network.
+    pub listeners_per_client: Arc<crate::networks::PerClient>,
     pub metrics: Arc<Metrics>,
     /// `/metrics` answers only requests bearing this token; without one it is not served.
     pub metrics_token: Option<Arc<str>>,

@@ -45,8 +45,56 @@ impl Modify for Security {
 pub fn document(api_v1: utoipa::openapi::OpenApi, root: utoipa::openapi::OpenApi) -> String {
     let mut doc = ApiDoc::openapi().nest("/api/v1", api_v1);
     doc.merge(root);
-    doc.to_json().expect("the OpenAPI document serialises")
+    let mut json = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+    // utoipa has no `contentSchema` keyword: it says which schema an event's JSON data has.
+    for (event, data) in [("ResultsEvent", "ResultsView"), ("SummaryEvent", "SummaryView")] {
+        let has_data = json.pointer(&format!("/components/schemas/{data}")).is_some();
+        if let Some(field) =
+            json.pointer_mut(&format!("/components/schemas/{event}/properties/data")).filter(|_| has_data)
+        {
+            field["contentSchema"] = serde_json::json!({"$ref": format!("#/components/schemas/{data}")});
+        }
+    }
+    json.to_string()
 }
+
+/// One event of a `text/event-stream` whose data is JSON. OpenAPI 3.1 has no `itemSchema`, so
+/// this is the stream's schema, which Schemathesis reads as each event's.
+fn event_schema(name: &str, data: &str) -> RefOr<Schema> {
+    use utoipa::openapi::schema::Type;
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("event", string().enum_values(Some([name])))
+        .property("data", string().content_media_type("application/json").description(Some(format!("{data} as JSON"))))
+        .property("retry", ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+        .property("id", string())
+        .required("event")
+        .required("data")
+        .into()
+}
+
+/// A live-results event: `results`, the poll's results as data.
+pub struct ResultsEvent;
+
+impl PartialSchema for ResultsEvent {
+    fn schema() -> RefOr<Schema> {
+        event_schema("results", "The results (`ResultsView`)")
+    }
+}
+
+impl ToSchema for ResultsEvent {}
+
+/// A summary's progress event: `summary`, the summary as `GET` gives it.
+pub struct SummaryEvent;
+
+impl PartialSchema for SummaryEvent {
+    fn schema() -> RefOr<Schema> {
+        event_schema("summary", "The summary (`SummaryView`)")
+    }
+}
+
+impl ToSchema for SummaryEvent {}
 
 /// Every error body: `{"error": {"code": "…", "message": "…"}}`.
 #[derive(ToSchema)]

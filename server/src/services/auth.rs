@@ -33,8 +33,10 @@ const HASHES_WAITING: usize = 64;
 /// Longer input is refused before any work: no real account has it.
 const MAX_EMAIL_CHARS: usize = 254;
 const MAX_PASSWORD_BYTES: usize = 1024;
-/// How long a browser stays "known" to an account after signing in.
+/// How long a browser stays "known" to an account after signing in (each sign-in renews it).
 pub const KNOWN_BROWSER_DAYS: i64 = 365;
+/// Random bytes of a browser's id in its known-browser mark.
+const BROWSER_ID_BYTES: usize = 12;
 
 pub const API_TOKEN_PREFIX: &str = "pt_";
 pub const TOKEN_NAME_MAX_CHARS: usize = 100;
@@ -53,7 +55,7 @@ pub struct Auth {
     throttle: Throttle,
     /// Verified against when the email is unknown, so both failures take as long.
     decoy_hash: String,
-    /// Signs the known-browser cookie (kept in the database, shared by instances).
+    /// Signs the known-browser marks (kept in the database, shared by instances).
     browser_key: Hmac<Sha256>,
     passwords: PasswordChecker,
 }
@@ -119,6 +121,14 @@ fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error>
     Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
+/// What `Auth::end_access` does to an editor's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorAccess {
+    SignOut,
+    Disable,
+    Enable,
+}
+
 /// Why `polltelligence editor add` could not add the account.
 #[derive(Debug, thiserror::Error)]
 pub enum AddEditorError {
@@ -168,6 +178,15 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 
 impl Auth {
     pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        Self::with_throttle(store, clock, super::throttle::THROTTLE_KEYS).await
+    }
+
+    /// `throttle_keys`: how many sign-in throttle keys are kept (`POLLTELLIGENCE_SIGN_IN_KEYS`).
+    pub async fn with_throttle(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        throttle_keys: usize,
+    ) -> Result<Self, AppError> {
         let decoy_hash = blocking(|| hash_password(&random_token())).await?.map_err(|e| {
             tracing::error!(error = %e, "cannot hash the decoy password");
             AppError::Internal
@@ -177,22 +196,60 @@ impl Auth {
         Ok(Auth {
             store,
             clock,
-            throttle: Throttle::default(),
+            throttle: Throttle::new(throttle_keys),
             decoy_hash,
             browser_key,
             passwords: PasswordChecker::start(),
         })
     }
 
-    /// The known-browser cookie's value for an account.
-    fn browser_mark(&self, account: &str) -> String {
+    fn mark_mac(&self, account: &str, browser: &str, issued_ms: i64) -> String {
         let mut mac = self.browser_key.clone();
-        mac.update(account.as_bytes());
+        for part in ["known-browser", account, browser, &issued_ms.to_string()] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
-    fn is_known_browser(&self, account: &str, mark: Option<&str>) -> bool {
-        mark.is_some_and(|mark| bool::from(self.browser_mark(account).as_bytes().ct_eq(mark.as_bytes())))
+    /// A known-browser mark: this browser's own id (kept from its previous mark, so each
+    /// browser keeps one sign-in budget), when it was issued, and a MAC of both with the account.
+    fn browser_mark(&self, account: &str, browser: Option<&str>) -> String {
+        let browser = browser.map_or_else(
+            || {
+                let mut bytes = [0u8; BROWSER_ID_BYTES];
+                rand::thread_rng().fill_bytes(&mut bytes);
+                URL_SAFE_NO_PAD.encode(bytes)
+            },
+            str::to_owned,
+        );
+        let issued_ms = self.clock.now().timestamp_millis();
+        format!("{browser}.{issued_ms}.{}", self.mark_mac(account, &browser, issued_ms))
+    }
+
+    /// The browser's id, when `mark` is a mark this server issued for the account, less than
+    /// `KNOWN_BROWSER_DAYS` old and issued after the editor last signed out everywhere. The
+    /// database is asked only for a genuine mark, so forged ones cost a MAC and nothing more.
+    async fn known_browser<'m>(&self, account: &str, mark: Option<&'m str>) -> Result<Option<&'m str>, AppError> {
+        let Some((browser, issued, mac)) = mark.and_then(|m| {
+            let mut parts = m.splitn(3, '.');
+            Some((parts.next()?, parts.next()?.parse::<i64>().ok()?, parts.next()?))
+        }) else {
+            return Ok(None);
+        };
+        if !bool::from(self.mark_mac(account, browser, issued).as_bytes().ct_eq(mac.as_bytes())) {
+            return Ok(None);
+        }
+        let now = self.clock.now().timestamp_millis();
+        if now.saturating_sub(issued) >= Duration::days(KNOWN_BROWSER_DAYS).num_milliseconds() {
+            return Ok(None);
+        }
+        let Ok(email) = Email::parse(account) else { return Ok(None) };
+        match self.store.editor_signed_out_at(&email).await.map_err(internal)? {
+            Some(Some(signed_out)) if issued <= signed_out.timestamp_millis() => Ok(None),
+            Some(_) => Ok(Some(browser)),
+            None => Ok(None),
+        }
     }
 
     /// `polltelligence editor add`: the only way an account comes to exist.
@@ -221,7 +278,7 @@ impl Auth {
         if account.chars().count() > MAX_EMAIL_CHARS || password.len() > MAX_PASSWORD_BYTES {
             return Err(AppError::LoginFailed);
         }
-        let known_browser = self.is_known_browser(&account, browser);
+        let known_browser = self.known_browser(&account, browser).await?;
         // The attempt counts before the password is checked, so a burst of guesses sent at
         // once gets no more tries than guesses sent one by one.
         self.throttle.attempt(&account, ip, known_browser, Instant::now()).map_err(AppError::TooManyAttempts)?;
@@ -236,8 +293,11 @@ impl Auth {
         let matches = self.passwords.check(password.to_owned(), stored).await?;
         let Some(editor) = editor.filter(|_| matches) else { return Err(AppError::LoginFailed) };
         self.throttle.succeeded(&account, ip, known_browser);
-        let session =
-            NewSession { token: random_token(), csrf: random_token(), known_browser: self.browser_mark(&account) };
+        let session = NewSession {
+            token: random_token(),
+            csrf: random_token(),
+            known_browser: self.browser_mark(&account, known_browser),
+        };
         let now = self.clock.now();
         self.store.insert_session(&token_hash(&session.token), editor, &session.csrf, now).await.map_err(internal)?;
         let audit = NewAudit { editor, action: AuditAction::SignedIn, detail: format!("from {ip}"), at: now };
@@ -267,6 +327,42 @@ impl Auth {
         self.store.record_audit(&audit, None).await.map_err(internal)
     }
 
+    /// "Sign out everywhere": every session of the editor ends, this one included, and every
+    /// browser's known-browser mark is revoked (each signs in as a new browser next time).
+    pub async fn sign_out_everywhere(&self, editor: &EditorIdentity) -> Result<(), AppError> {
+        let audit = NewAudit {
+            editor: editor.id,
+            action: AuditAction::SignedOutEverywhere,
+            detail: String::new(),
+            at: self.clock.now(),
+        };
+        self.store.end_editor_access(editor.id, false, &audit).await.map_err(internal)
+    }
+
+    /// `polltelligence editor disable|enable|sign-out`: the operator ends an editor's access.
+    /// Disabling ends their sessions, revokes their API tokens and marks, and refuses their
+    /// sign-ins until enabled again; signing out ends sessions and marks only.
+    pub async fn end_access(&self, email: &str, access: EditorAccess) -> Result<(), String> {
+        let email = Email::parse(email).map_err(|e| e.to_string())?;
+        let editor = self
+            .store
+            .editor_id(&email)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("there is no editor {email}"))?;
+        let (action, detail) = match access {
+            EditorAccess::SignOut => (AuditAction::SignedOutEverywhere, "by the operator"),
+            EditorAccess::Disable => (AuditAction::Disabled, "by the operator"),
+            EditorAccess::Enable => (AuditAction::Enabled, "by the operator"),
+        };
+        let audit = NewAudit { editor, action, detail: detail.to_owned(), at: self.clock.now() };
+        match access {
+            EditorAccess::Enable => self.store.enable_editor(editor, &audit).await,
+            other => self.store.end_editor_access(editor, other == EditorAccess::Disable, &audit).await,
+        }
+        .map_err(|e| e.to_string())
+    }
+
     /// The editor behind an `Authorization: Bearer` token, if it is live.
     pub async fn api_token(&self, token: &str) -> Result<Option<EditorIdentity>, AppError> {
         if !token.starts_with(API_TOKEN_PREFIX) {
@@ -279,6 +375,9 @@ impl Auth {
     /// A new API token, shown once: only its hash is kept.
     pub async fn create_api_token(&self, by: &EditorIdentity, name: &str) -> Result<String, AppError> {
         let name = name.trim();
+        if let Some(c) = app::domain::control_character(name, false) {
+            return Err(AppError::InvalidInput(app::domain::control_problem("The token's name", c)));
+        }
         if name.is_empty() || name.chars().count() > TOKEN_NAME_MAX_CHARS {
             return Err(AppError::InvalidInput(format!(
                 "Give the token a name of 1 to {TOKEN_NAME_MAX_CHARS} characters, such as the script that uses it."

@@ -7,7 +7,7 @@ pub mod live;
 mod rate_limit;
 mod throttle;
 
-pub use auth::Auth;
+pub use auth::{Auth, EditorAccess};
 pub use authoring::Authoring;
 pub use rate_limit::RateLimiter;
 

@@ -1,3 +1,4 @@
+use crate::networks::network_of;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
@@ -9,15 +10,6 @@ const WINDOW: Duration = Duration::from_secs(60);
 const EXACT_NETWORKS: usize = 250_000;
 /// Counters per row of the overflow sketch (two rows of `u32`: 512 KiB).
 const SKETCH_WIDTH: usize = 1 << 16;
-
-/// The unit a client is limited as: an IPv4 address, or an IPv6 /64 (one subscriber's
-/// network, within which addresses are free to pick).
-pub fn network_of(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        v4 => v4,
-    }
-}
 
 /// Votes allowed per client network per minute, in fixed one-minute windows. A limit of 0
 /// turns it off (load tests from one machine).

@@ -160,7 +160,16 @@ pub trait Records: Send + Sync {
         password_hash: &str,
         at: DateTime<Utc>,
     ) -> Result<EditorId, StoreError>;
+    /// An enabled editor's id and password hash.
     async fn editor_credentials(&self, email: &Email) -> Result<Option<(EditorId, String)>, StoreError>;
+    /// Any editor's id, disabled ones too (the CLI).
+    async fn editor_id(&self, email: &Email) -> Result<Option<EditorId>, StoreError>;
+    /// When the editor last signed out everywhere (`None` inside: never; outside: no such editor).
+    async fn editor_signed_out_at(&self, email: &Email) -> Result<Option<Option<DateTime<Utc>>>, StoreError>;
+    /// Ends every session of the editor and revokes their known-browser marks; `disable` also
+    /// refuses their sign-ins and revokes their API tokens. One transaction, with its audit.
+    async fn end_editor_access(&self, editor: EditorId, disable: bool, audit: &NewAudit) -> Result<(), StoreError>;
+    async fn enable_editor(&self, editor: EditorId, audit: &NewAudit) -> Result<(), StoreError>;
     async fn insert_session(
         &self,
         token_hash: &str,

@@ -133,6 +133,37 @@ where
         Ok(row.map(|(id, hash)| (EditorId(id), hash)))
     }
 
+    async fn editor_id(&self, email: &Email) -> Result<Option<EditorId>, StoreError> {
+        let id: Option<i64> =
+            sqlx::query_scalar(sql::EDITOR_ID).bind(email.as_str()).fetch_optional(self.pool()).await?;
+        Ok(id.map(EditorId))
+    }
+
+    async fn editor_signed_out_at(&self, email: &Email) -> Result<Option<Option<DateTime<Utc>>>, StoreError> {
+        Ok(sqlx::query_scalar(sql::EDITOR_SIGNED_OUT_AT).bind(email.as_str()).fetch_optional(self.pool()).await?)
+    }
+
+    async fn end_editor_access(&self, editor: EditorId, disable: bool, audit: &NewAudit) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin_with(S::DB::BEGIN_WRITE).await?;
+        sqlx::query(sql::DELETE_SESSIONS_OF).bind(editor.0).execute(&mut *tx).await?;
+        let mark = if disable { sql::DISABLE_EDITOR } else { sql::SIGN_OUT_EVERYWHERE };
+        sqlx::query(mark).bind(editor.0).bind(audit.at).execute(&mut *tx).await?;
+        if disable {
+            sqlx::query(sql::REVOKE_TOKENS_OF).bind(editor.0).bind(audit.at).execute(&mut *tx).await?;
+        }
+        insert_audit::<S::DB>(&mut *tx, audit, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn enable_editor(&self, editor: EditorId, audit: &NewAudit) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin_with(S::DB::BEGIN_WRITE).await?;
+        sqlx::query(sql::ENABLE_EDITOR).bind(editor.0).execute(&mut *tx).await?;
+        insert_audit::<S::DB>(&mut *tx, audit, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn insert_session(
         &self,
         token_hash: &str,

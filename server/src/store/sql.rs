@@ -22,13 +22,13 @@ pub const VOTE_OF: &str = "SELECT o.key FROM votes v \
 // A vote without a subscriber binds "" (never a subscriber's hash), stored as NULL.
 pub const INSERT_VOTE: &str = "INSERT INTO votes (poll_id, voter_id, source, created_at, subscriber) \
     VALUES ($1, $2, $3, $4, NULLIF($5, '')) ON CONFLICT DO NOTHING RETURNING id";
-pub const VOTE_OF_SUBSCRIBER: &str = "SELECT o.key FROM votes v \
-    JOIN vote_choices c ON c.vote_id = v.id JOIN poll_options o ON o.id = c.option_id \
-    WHERE v.poll_id = $1 AND v.subscriber = $2 ORDER BY o.position";
 pub const INSERT_CHOICE: &str = "INSERT INTO vote_choices (vote_id, poll_id, option_id) VALUES ($1, $2, $3)";
 pub const INSERT_COMMENT: &str = "INSERT INTO comments (vote_id, poll_id, body, created_at) \
     VALUES ($1, $2, $3, $4) ON CONFLICT (vote_id) DO UPDATE SET body = excluded.body";
 pub const VOTE_ID: &str = "SELECT id FROM votes WHERE poll_id = $1 AND voter_id = $2";
+pub const VOTE_ID_OF_SUBSCRIBER: &str = "SELECT id FROM votes WHERE poll_id = $1 AND subscriber = $2";
+pub const DELETE_COMMENT: &str = "DELETE FROM comments WHERE vote_id = $1";
+pub const MOVE_VOTE: &str = "UPDATE votes SET voter_id = $2, source = $3, created_at = $4 WHERE id = $1";
 pub const CHOICES_OF_VOTE: &str = "SELECT option_id FROM vote_choices WHERE vote_id = $1";
 pub const DELETE_CHOICES: &str = "DELETE FROM vote_choices WHERE vote_id = $1";
 pub const RESOURCE_VOTE: &str = "UPDATE votes SET source = $2 WHERE id = $1";
@@ -38,11 +38,19 @@ pub const SECRET: &str = "SELECT value FROM app_secrets WHERE name = $1";
 // Editors, sessions, API tokens, the dashboard and the audit log.
 pub const INSERT_EDITOR: &str = "INSERT INTO editors (email, password_hash, created_at) VALUES ($1, $2, $3) \
     RETURNING id";
-pub const EDITOR_CREDENTIALS: &str = "SELECT id, password_hash FROM editors WHERE email = $1";
+// A disabled editor has no credentials: signing in fails as for an unknown email.
+pub const EDITOR_CREDENTIALS: &str = "SELECT id, password_hash FROM editors WHERE email = $1 AND disabled_at IS NULL";
+pub const EDITOR_ID: &str = "SELECT id FROM editors WHERE email = $1";
+pub const EDITOR_SIGNED_OUT_AT: &str = "SELECT signed_out_at FROM editors WHERE email = $1";
+pub const DELETE_SESSIONS_OF: &str = "DELETE FROM editor_sessions WHERE editor_id = $1";
+pub const SIGN_OUT_EVERYWHERE: &str = "UPDATE editors SET signed_out_at = $2 WHERE id = $1";
+pub const DISABLE_EDITOR: &str = "UPDATE editors SET signed_out_at = $2, disabled_at = $2 WHERE id = $1";
+pub const ENABLE_EDITOR: &str = "UPDATE editors SET disabled_at = NULL WHERE id = $1";
+pub const REVOKE_TOKENS_OF: &str = "UPDATE api_tokens SET revoked_at = $2 WHERE editor_id = $1 AND revoked_at IS NULL";
 pub const INSERT_SESSION: &str = "INSERT INTO editor_sessions (token_hash, editor_id, csrf_token, created_at, \
     last_seen_at) VALUES ($1, $2, $3, $4, $4)";
 pub const SESSION: &str = "SELECT s.editor_id, e.email, s.csrf_token, s.created_at, s.last_seen_at \
-    FROM editor_sessions s JOIN editors e ON e.id = s.editor_id WHERE s.token_hash = $1";
+    FROM editor_sessions s JOIN editors e ON e.id = s.editor_id WHERE s.token_hash = $1 AND e.disabled_at IS NULL";
 pub const TOUCH_SESSION: &str = "UPDATE editor_sessions SET last_seen_at = $2 WHERE token_hash = $1";
 pub const DELETE_SESSION: &str = "DELETE FROM editor_sessions WHERE token_hash = $1";
 pub const INSERT_TOKEN: &str = "INSERT INTO api_tokens (editor_id, name, token_hash, created_at) \
@@ -50,7 +58,7 @@ pub const INSERT_TOKEN: &str = "INSERT INTO api_tokens (editor_id, name, token_h
 pub const TOKENS: &str = "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens \
     WHERE editor_id = $1 ORDER BY id DESC";
 pub const USE_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 \
-    AND revoked_at IS NULL RETURNING editor_id";
+    AND revoked_at IS NULL AND editor_id IN (SELECT id FROM editors WHERE disabled_at IS NULL) RETURNING editor_id";
 pub const EDITOR_EMAIL: &str = "SELECT email FROM editors WHERE id = $1";
 pub const REVOKE_TOKEN: &str = "UPDATE api_tokens SET revoked_at = $3 WHERE editor_id = $1 AND id = $2 \
     AND revoked_at IS NULL RETURNING id";

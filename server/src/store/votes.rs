@@ -44,13 +44,37 @@ where
             (id, VoteOutcome::Changed { previous })
         }
         None => {
-            let mut keys: Vec<String> =
+            let keys: Vec<String> =
                 sqlx::query_scalar(sql::VOTE_OF).bind(poll).bind(vote.voter.as_str()).fetch_all(&mut *db).await?;
-            if let (true, Some(subscriber)) = (keys.is_empty(), vote.subscriber.as_deref()) {
-                keys =
-                    sqlx::query_scalar(sql::VOTE_OF_SUBSCRIBER).bind(poll).bind(subscriber).fetch_all(&mut *db).await?;
+            match (keys.is_empty(), vote.subscriber.as_deref()) {
+                // This browser has not voted, so the conflict is the subscriber's vote, cast
+                // from another browser. Subscriber ids are not secret (an ESP's are often
+                // sequential), so that vote may be a stranger's, cast in the subscriber's name:
+                // this click takes it over, with its own choice, and the stranger's comment
+                // goes. The vote still counts once; the latest browser to confirm holds it.
+                (true, Some(subscriber)) => {
+                    let taken: Option<i64> = sqlx::query_scalar(sql::VOTE_ID_OF_SUBSCRIBER)
+                        .bind(poll)
+                        .bind(subscriber)
+                        .fetch_optional(&mut *db)
+                        .await?;
+                    // Gone since the insert met it (another transaction's): nothing to take.
+                    let Some(id) = taken else { return Ok(VoteOutcome::AlreadyVoted(Vec::new())) };
+                    let previous: Vec<i64> =
+                        sqlx::query_scalar(sql::CHOICES_OF_VOTE).bind(id).fetch_all(&mut *db).await?;
+                    sqlx::query(sql::DELETE_CHOICES).bind(id).execute(&mut *db).await?;
+                    sqlx::query(sql::DELETE_COMMENT).bind(id).execute(&mut *db).await?;
+                    sqlx::query(sql::MOVE_VOTE)
+                        .bind(id)
+                        .bind(vote.voter.as_str())
+                        .bind(vote.source.name())
+                        .bind(vote.at)
+                        .execute(&mut *db)
+                        .await?;
+                    (id, VoteOutcome::Changed { previous })
+                }
+                _ => return Ok(VoteOutcome::AlreadyVoted(rows::keys_of_vote(keys)?.unwrap_or_default())),
             }
-            return Ok(VoteOutcome::AlreadyVoted(rows::keys_of_vote(keys)?.unwrap_or_default()));
         }
     };
     // A changed vote's new comment replaces the old one's text but keeps its moderation (a

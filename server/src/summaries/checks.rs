@@ -5,7 +5,9 @@
 //! - every cited comment exists, is visible, belongs to the poll, and was written by a
 //!   reader who chose the theme's option;
 //! - every number in titles and the overview is a statistic computed from the data, and
-//!   each theme's count and share are what its comments give.
+//!   each theme's count and share are what its comments give;
+//! - titles and the overview are plain text: no markup (a model that followed an instruction
+//!   planted in a comment may write tags; the editor pastes these words into an issue).
 //!
 //! Pure functions over plain data: no model, no database.
 
@@ -79,13 +81,33 @@ pub struct Report {
     pub quotes_verbatim: bool,
     pub numbers_match: bool,
     pub citations_valid: bool,
+    pub plain_text: bool,
     pub problems: Vec<String>,
 }
 
 impl Report {
     pub fn passed(&self) -> bool {
-        self.quotes_verbatim && self.numbers_match && self.citations_valid
+        self.quotes_verbatim && self.numbers_match && self.citations_valid && self.plain_text
     }
+}
+
+/// Whether `text` holds something a browser or mail client would read as markup: a tag or
+/// comment opening (`<` then a letter, `/`, `!` or `?`), or a character reference (`&name;`,
+/// `&#…;`). A lone "<" or "&" in prose ("< 5%", "R&D") is not.
+pub fn has_markup(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, b)| {
+        let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+        match b {
+            b'<' => next.is_ascii_alphabetic() || matches!(next, b'/' | b'!' | b'?'),
+            b'&' => {
+                let rest = &bytes[i + 1..];
+                let name = rest.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'#').count();
+                name > 0 && rest.get(name) == Some(&b';')
+            }
+            _ => false,
+        }
+    })
 }
 
 /// NFC, then every run of white space as one space, trimmed: the only liberties a quote may
@@ -105,7 +127,13 @@ pub fn share(count: u64, total: u64) -> f64 {
 }
 
 pub fn check(draft: &Draft, facts: &Facts) -> Report {
-    let mut report = Report { quotes_verbatim: true, numbers_match: true, citations_valid: true, problems: Vec::new() };
+    let mut report = Report {
+        quotes_verbatim: true,
+        numbers_match: true,
+        citations_valid: true,
+        plain_text: true,
+        problems: Vec::new(),
+    };
     let total = facts.comment_total() as u64;
     for (n, theme) in draft.themes.iter().enumerate() {
         let name = format!("theme {} ({:?})", n + 1, theme.title);
@@ -175,7 +203,10 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
     // Words in quotation marks in a title or the overview are quotes too: they must be a
     // reader's words (or the poll's own), never a model's invention.
     for (what, text) in prose(draft) {
-        for passage in quoted(text) {
+        // The poll's own question and labels, named in the prose, are neither quotes nor
+        // markup of the summary's: their quotation marks and signs are the editor's text.
+        let text = without_names(text, &facts.names);
+        for passage in quoted(&text) {
             let folded = fold(&passage);
             let known = facts.comments.values().any(|(body, _)| body.contains(&folded))
                 || facts.names.iter().any(|n| n.contains(&folded));
@@ -198,7 +229,20 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
             }
         }
     }
+    for (what, text) in prose(draft) {
+        if has_markup(&without_names(text, &facts.names)) {
+            report.plain_text = false;
+            report.problems.push(format!("{what} holds markup (HTML tags or entities); write plain text"));
+        }
+    }
     report
+}
+
+/// `text` (folded) with every occurrence of the poll's names (folded) taken out, longest first.
+fn without_names(text: &str, names: &[String]) -> String {
+    let mut names: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    names.into_iter().fold(fold(text), |text, name| text.replace(name.as_str(), " "))
 }
 
 /// Every piece of prose in a draft, named for the problem sentences.

@@ -200,6 +200,9 @@ impl Summaries {
 
 /// An edited title or overview: one line of text, not empty, not too long.
 fn edited(text: &str, max: usize, what: &str) -> Result<String, AppError> {
+    if let Some(c) = app::domain::control_character(text, true) {
+        return Err(AppError::InvalidInput(app::domain::control_problem(what, c)));
+    }
     let clean = super::backends::prompt::clean(text, usize::MAX);
     if clean.is_empty() {
         return Err(AppError::InvalidInput(format!("{what} cannot be empty.")));

@@ -84,6 +84,7 @@ pub fn checks_of(report: &Report) -> SummaryChecks {
         quotes_verbatim: report.quotes_verbatim,
         numbers_match: report.numbers_match,
         citations_valid: report.citations_valid,
+        plain_text: report.plain_text,
         problems: report.problems.clone(),
     }
 }

@@ -165,6 +165,11 @@ async fn oembed_describes_our_polls_only(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = get_json(&client, oembed(app.url("/polls/oembedded")) + "&format=xml").await;
     assert_eq!((status, error_code(&body)), (StatusCode::NOT_IMPLEMENTED, "not_implemented"));
+    // Any other format, empty included, is the client's mistake.
+    for format in ["", "yaml"] {
+        let (status, body) = get_json(&client, oembed(app.url("/polls/oembedded")) + "&format=" + format).await;
+        assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "malformed_request"), "{format:?}");
+    }
     let (status, body) = get_json(&client, app.url("/oembed")).await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "malformed_request"));
 }

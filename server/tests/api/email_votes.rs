@@ -6,7 +6,11 @@ use crate::helpers::*;
 use crate::on_both_stores;
 use reqwest::StatusCode;
 
-on_both_stores!(email_links_vote_once_per_subscriber_and_browser, email_links_refuse_forgeries_and_closed_polls,);
+on_both_stores!(
+    email_links_vote_once_per_subscriber_and_browser,
+    email_links_refuse_forgeries_and_closed_polls,
+    a_stranger_cannot_squat_a_subscribers_vote,
+);
 
 /// The email block's vote links for `esp`, fetched by a signed-in editor.
 pub(crate) async fn email_links(app: &TestApp, editor: &Editor, slug: &str, esp: &str) -> Vec<(String, String)> {
@@ -75,15 +79,17 @@ async fn email_links_vote_once_per_subscriber_and_browser(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Your vote for No is in"), "{page}");
     assert_eq!(app.stored_sources("mailed").await, ["email"]);
-    // The same press again, the subscriber's other link in another browser, and another
-    // subscriber's link in the same browser: none counts again.
+    // The same press again, and another subscriber's link in the same browser: neither counts.
     let (_, page) = confirm(&reader, &app, "mailed", &link_fields(&no_link)).await;
-    assert!(page.contains("already voted: No"), "{page}");
-    let (status, page) = confirm(&voter(), &app, "mailed", &link_fields(&for_subscriber(&links[0].1, "sub-1"))).await;
-    assert_eq!(status, StatusCode::OK);
     assert!(page.contains("already voted: No"), "{page}");
     let (_, page) = confirm(&reader, &app, "mailed", &link_fields(&for_subscriber(&links[0].1, "sub-2"))).await;
     assert!(page.contains("already voted: No"), "{page}");
+    assert_eq!(app.stored_votes("mailed").await, 1);
+    // The subscriber's other link in another browser takes their vote over: still one vote,
+    // now that browser's choice (the first one may have been a stranger's, in their name).
+    let (status, page) = confirm(&voter(), &app, "mailed", &link_fields(&for_subscriber(&links[0].1, "sub-1"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Your vote for Yes is in"), "{page}");
     assert_eq!(app.stored_votes("mailed").await, 1);
     // A new subscriber in a new browser counts.
     let (_, page) = confirm(&voter(), &app, "mailed", &link_fields(&for_subscriber(&links[2].1, "sub-3"))).await;
@@ -134,4 +140,45 @@ async fn email_links_refuse_forgeries_and_closed_polls(backend: Backend) {
     let (status, _) = confirm(&reader, &app, "mailed-late", &link_fields(&late)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(app.stored_votes("mailed-late").await, 0);
+}
+
+/// Subscriber ids are guessable (Kit's are sequential): a stranger confirms links for twenty
+/// of them without landing or keeping cookies. Each real subscriber's own click still gets
+/// their vote, with their choice, counted once.
+async fn a_stranger_cannot_squat_a_subscribers_vote(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_poll(open_poll("squatted")).await;
+    let editor = app.editor().await;
+    let links = email_links(&app, &editor, "squatted", "generic").await;
+    let link = |option: usize, sub: u32| links[option].1.replace("{{subscriber_id}}", &sub.to_string());
+    for sub in 1000..1020 {
+        let (status, page) = confirm(&raw_client(), &app, "squatted", &link_fields(&link(2, sub))).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Your vote for Maybe is in"), "{page}");
+    }
+    assert_eq!(app.stored_votes("squatted").await, 20);
+
+    // Subscriber 1007 opens their email and clicks "Yes": landing page, then Confirm.
+    let reader = voter();
+    let (status, _, landing) = text_of(&reader, link(0, 1007)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(landing.contains("Your answer: <strong>Yes</strong>"), "{landing}");
+    let (status, page) = confirm(&reader, &app, "squatted", &link_fields(&link(0, 1007))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Your vote for Yes is in"), "their own vote, not the stranger's: {page}");
+    assert!(!page.contains("already voted"), "{page}");
+    // Still one vote per subscriber; the counts follow the subscriber's choice.
+    assert_eq!(app.stored_votes("squatted").await, 20);
+    let (_, results) = get_json(&voter(), app.url("/api/v1/polls/squatted/results")).await;
+    assert_eq!(results["total_votes"], 20, "{results}");
+    let count =
+        |key: &str| results["options"].as_array().unwrap().iter().find(|o| o["id"] == key).unwrap()["votes"].clone();
+    assert_eq!((count("yes"), count("maybe")), (1.into(), 19.into()), "{results}");
+    // Their browser holds the vote now: pressing again changes nothing.
+    let (_, page) = confirm(&reader, &app, "squatted", &link_fields(&link(1, 1007))).await;
+    assert!(page.contains("already voted: Yes"), "{page}");
+}
+
+fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }

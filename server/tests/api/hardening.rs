@@ -22,7 +22,7 @@ pub(crate) fn raw_client() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-/// A sign-in through the form; where it redirected, and the cookies it set.
+/// The editor's sign-in through the form; where it redirected, and the cookies it set.
 async fn sign_in_from(
     app: &TestApp,
     client: &Client,
@@ -30,8 +30,20 @@ async fn sign_in_from(
     forwarded_for: &str,
     cookie: Option<&str>,
 ) -> (String, Vec<String>) {
+    sign_in_as(app, client, EDITOR_EMAIL, password, forwarded_for, cookie).await
+}
+
+/// A sign-in to `email` through the form; where it redirected, and the cookies it set.
+pub(crate) async fn sign_in_as(
+    app: &TestApp,
+    client: &Client,
+    email: &str,
+    password: &str,
+    forwarded_for: &str,
+    cookie: Option<&str>,
+) -> (String, Vec<String>) {
     let mut request = client.post(app.url("/editor/session")).header("x-forwarded-for", forwarded_for).form(&[
-        ("email", EDITOR_EMAIL),
+        ("email", email),
         ("password", password),
         ("next", "/editor"),
     ]);

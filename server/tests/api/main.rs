@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod budgets;
 mod concurrency;
 mod delivery;
 mod editing;
@@ -13,6 +14,7 @@ mod errors;
 mod hardening;
 mod limits;
 mod live;
+mod markup;
 mod pages;
 mod reading;
 mod simulator;

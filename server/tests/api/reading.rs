@@ -160,6 +160,20 @@ async fn health_metrics_and_openapi_answer(backend: Backend) {
     ] {
         assert!(doc["paths"][path].is_object(), "OpenAPI documents {path}");
     }
+    // Each live-results event is described: `results`, its data the results JSON.
+    for path in ["/api/v1/polls/{slug}/events", "/api/v1/editor/polls/{id}/events"] {
+        let stream = &doc["paths"][path]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"];
+        assert_eq!(stream["$ref"], "#/components/schemas/ResultsEvent", "{path}: {stream}");
+    }
+    let summary = &doc["paths"]["/api/v1/editor/summaries/{summary_id}/events"]["get"]["responses"]["200"];
+    assert_eq!(summary["content"]["text/event-stream"]["schema"]["$ref"], "#/components/schemas/SummaryEvent");
+    for name in ["ResultsEvent", "SummaryEvent"] {
+        let event = &doc["components"]["schemas"][name];
+        assert_eq!(event["required"], serde_json::json!(["event", "data"]), "{event}");
+        assert_eq!(event["properties"]["data"]["contentMediaType"], "application/json", "{event}");
+        let data = event["properties"]["data"]["contentSchema"]["$ref"].as_str().unwrap_or_else(|| panic!("{event}"));
+        assert!(doc["components"]["schemas"][data.rsplit('/').next().unwrap()].is_object(), "{data}");
+    }
     for action in app::domain::Transition::ALL.map(|t| t.name()).into_iter().chain(["duplicate"]) {
         let path = format!("/api/v1/editor/polls/{{id}}/{action}");
         assert!(doc["paths"][&path]["post"]["security"].is_array(), "OpenAPI documents {path}");

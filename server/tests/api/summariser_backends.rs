@@ -58,6 +58,14 @@ fn invents_a_quote(themes: usize) -> String {
     json!({"titles": titles, "overview": "One reader wrote “our sponsor is the best in the business”."}).to_string()
 }
 
+/// A model that followed an instruction planted in a comment: the overview is markup.
+fn writes_markup(themes: usize) -> String {
+    let titles: Vec<String> =
+        (0..themes).map(|i| format!("Reason {}", ["one", "two", "three", "four", "five"][i % 5])).collect();
+    let overview = "Readers split.</textarea><meta http-equiv=\"refresh\" content=\"0;url=https://attacker.example/\">";
+    json!({"titles": titles, "overview": overview}).to_string()
+}
+
 fn not_json(_: usize) -> String {
     "I think readers mostly talked about power.".into()
 }
@@ -152,7 +160,7 @@ async fn summarise_these(
 
 fn assert_checks_pass(summary: &Value) {
     assert_eq!(summary["status"], "done", "{summary}");
-    for check in ["quotes_verbatim", "numbers_match", "citations_valid"] {
+    for check in ["quotes_verbatim", "numbers_match", "citations_valid", "plain_text"] {
         assert_eq!(summary["checks"][check], true, "{check}: {summary}");
     }
 }
@@ -206,6 +214,17 @@ async fn openai_invented_quotes_are_retried_then_replaced(backend: Backend) {
     assert_eq!(requests.len(), 2, "one retry, with the failure explained");
     let retry: Value = serde_json::from_str(requests[1].1["messages"][1]["content"].as_str().unwrap()).unwrap();
     assert!(retry["your_previous_answer_was_rejected_because"].to_string().contains("no reader wrote"), "{retry}");
+}
+
+async fn openai_markup_is_retried_then_replaced(backend: Backend) {
+    let (summary, requests) = summarise_with(backend, vec![Reply::Stream(writes_markup)]).await;
+    assert_checks_pass(&summary);
+    assert_eq!(summary["checks"]["plain_text"], true, "{summary}");
+    assert_eq!(summary["backend"], "extractive", "{summary}");
+    assert_eq!(summary["needs_review"], true);
+    assert!(!summary["overview"].as_str().unwrap().contains('<'), "{summary}");
+    assert!(summary["note"].as_str().unwrap().contains("holds markup"), "{summary}");
+    assert_eq!(requests.len(), 2, "one retry, with the failure explained");
 }
 
 async fn openai_429_then_success(backend: Backend) {
@@ -304,6 +323,7 @@ on_both_stores!(
     openai_writes_titles_and_overview_from_masked_data,
     openai_plain_json_answers_work_too,
     openai_invented_quotes_are_retried_then_replaced,
+    openai_markup_is_retried_then_replaced,
     openai_429_then_success,
     openai_timeouts_and_garbage_fall_back,
     local_model_writes_a_summary_that_passes_the_checks,

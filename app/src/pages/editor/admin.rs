@@ -89,6 +89,13 @@ pub fn TokensPage() -> impl IntoView {
                             </div>
                         }.into_any()
                     }}
+                    <h2>"Sign out everywhere"</h2>
+                    <p class="muted">"Ends every session of yours, this one too, and forgets every browser you signed in with, so each signs in as a new one. Use it after losing a laptop or phone. API tokens keep working."</p>
+                    <form method="post" action="/editor/logout">
+                        <Csrf me=me.clone()/>
+                        <input type="hidden" name="everywhere" value="yes"/>
+                        <button type="submit" class="secondary">"Sign out everywhere"</button>
+                    </form>
                 }.into_any())
             })}
         </Suspense>

@@ -305,7 +305,7 @@ fn PollEditor(me: EditorIdentity, draft: PollDraft, poll: Option<EditorPoll>) ->
                 <label for="question">"Question"</label>
                 <textarea id="question" name="question" rows="2" required maxlength=QUESTION_MAX_CHARS
                     prop:value=move || question.get()
-                    on:input=move |ev| question.set(event_target_value(&ev))>{draft.question.clone()}</textarea>
+                    on:input=move |ev| question.set(event_target_value(&ev))>{crate::html::field_text(&draft.question)}</textarea>
 
                 {fields}
                 <p class="error" role="alert">{move || problem.get()}</p>

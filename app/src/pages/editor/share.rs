@@ -73,7 +73,7 @@ pub(super) fn CopyField(
     let described = hint.map(|_| hint_id.clone());
     let field = match rows {
         Some(rows) => {
-            view! { <textarea id=id.clone() readonly rows=rows aria-describedby=described.clone()>{value}</textarea> }
+            view! { <textarea id=id.clone() readonly rows=rows aria-describedby=described.clone()>{crate::html::field_text(&value)}</textarea> }
                 .into_any()
         }
         None => view! { <input id=id.clone() type="text" readonly value=value aria-describedby=described/> }.into_any(),

@@ -110,6 +110,7 @@ fn FinishedSummary(
         ("Quotes are readers' exact words", summary.checks.quotes_verbatim),
         ("Every figure matches the data", summary.checks.numbers_match),
         ("Every quote cites a visible comment", summary.checks.citations_valid),
+        ("Titles and overview are plain text", summary.checks.plain_text),
     ];
     let labels: Vec<(String, String)> = options.iter().map(|o| (o.id.as_str().to_owned(), o.label.clone())).collect();
     let label_of = {
@@ -141,7 +142,7 @@ fn FinishedSummary(
         <form method="post" action=format!("/editor/summaries/{id}/approve") class="summary-edit">
             <Csrf me/>
             <label for="summary-overview">"Overview"</label>
-            <textarea id="summary-overview" name="overview" rows="4">{summary.overview.clone()}</textarea>
+            <textarea id="summary-overview" name="overview" rows="4">{crate::html::field_text(&summary.overview)}</textarea>
             {summary.themes.iter().enumerate().map(|(n, theme)| {
                 let field = format!("summary-title-{n}");
                 view! {

@@ -12,6 +12,9 @@ use tokio::sync::Semaphore;
 const CACHE_ENTRIES: usize = 512;
 /// PNG renders running at once: each takes a core for some milliseconds.
 const RENDER_SLOTS: usize = 2;
+/// Renders one client network may have waiting or running at once; more are refused (429)
+/// so that one client cannot queue up work in front of everyone's images.
+const RENDERS_PER_CLIENT: usize = 1;
 /// Newer figures redraw an image no sooner than this after its last drawing.
 pub(super) const REDRAW_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -38,16 +41,22 @@ type Cache = (u64, HashMap<(i64, Size, Format), Entry>);
 pub struct Images {
     cache: Mutex<Cache>,
     slots: Semaphore,
+    per_client: crate::networks::PerClient,
 }
 
 impl Default for Images {
     fn default() -> Self {
-        Images { cache: Mutex::new((0, HashMap::new())), slots: Semaphore::new(RENDER_SLOTS) }
+        Images {
+            cache: Mutex::new((0, HashMap::new())),
+            slots: Semaphore::new(RENDER_SLOTS),
+            per_client: crate::networks::PerClient::new(RENDERS_PER_CLIENT),
+        }
     }
 }
 
 impl Images {
-    /// The image of `picture`, drawn now only if what it shows changed since last time.
+    /// The image of `picture`, drawn now only if what it shows changed since last time;
+    /// `client` (its address) may have one drawing at a time.
     pub async fn get(
         &self,
         poll: i64,
@@ -55,12 +64,14 @@ impl Images {
         size: Size,
         format: Format,
         now: DateTime<Utc>,
+        client: std::net::IpAddr,
     ) -> Result<Rendered, ImageError> {
         let (fingerprint, layout) = (picture.fingerprint(), picture.layout());
         let key = (poll, size, format);
         if let Some(hit) = self.lookup(&key, fingerprint, layout) {
             return Ok(hit);
         }
+        let _turn = self.per_client.take(client).ok_or(ImageError::Busy)?;
         let _slot = self.slots.acquire().await.map_err(|e| ImageError::Render(e.to_string()))?;
         // Another request may have drawn it while this one waited.
         if let Some(hit) = self.lookup(&key, fingerprint, layout) {

@@ -12,6 +12,18 @@ fn wraps_words_and_cuts_with_an_ellipsis() {
 fn sizes_are_checked() {
     assert_eq!(Size::parse(None, None).unwrap(), Size { width: 600, height: None });
     assert_eq!(Size::parse(Some("1200"), Some("630")).unwrap(), Size { width: 1200, height: Some(630) });
+    // Other sizes are rounded to the nearest preset (ties upwards): a flood of sizes is a
+    // handful of images.
+    assert_eq!(Size::parse(Some("1201"), Some("629")).unwrap(), Size { width: 1200, height: Some(630) });
+    assert_eq!(Size::parse(Some("250"), Some("101")).unwrap(), Size { width: 300, height: Some(100) });
+    assert_eq!(Size::parse(Some("2399"), None).unwrap(), Size { width: 2400, height: None });
+    let sizes: std::collections::HashSet<Size> = (200..=2400)
+        .step_by(7)
+        .flat_map(|w| {
+            (100..=2400).step_by(11).map(move |h| Size::parse(Some(&w.to_string()), Some(&h.to_string())).unwrap())
+        })
+        .collect();
+    assert!(sizes.len() <= WIDTH_PRESETS.len() * HEIGHT_PRESETS.len(), "{}", sizes.len());
     assert!(Size::parse(Some("20000"), None).is_err());
     assert!(Size::parse(Some("-5"), None).is_err());
     assert!(Size::parse(None, Some("abc")).is_err());
@@ -35,18 +47,18 @@ async fn a_burst_of_votes_redraws_at_most_once_a_second() {
     let images = Images::default();
     let size = Size { width: 600, height: None };
     let now = Utc::now();
-    let first = images.get(1, picture(1), size, Format::Svg, now).await.unwrap();
+    let first = images.get(1, picture(1), size, Format::Svg, now, [192, 0, 2, 1].into()).await.unwrap();
     for votes in 2..50 {
-        let during = images.get(1, picture(votes), size, Format::Svg, now).await.unwrap();
+        let during = images.get(1, picture(votes), size, Format::Svg, now, [192, 0, 2, 1].into()).await.unwrap();
         assert_eq!(during.etag, first.etag, "redrawn within the second");
     }
     tokio::time::advance(REDRAW_AFTER).await;
-    let later = images.get(1, picture(50), size, Format::Svg, now).await.unwrap();
+    let later = images.get(1, picture(50), size, Format::Svg, now, [192, 0, 2, 1].into()).await.unwrap();
     assert_ne!(later.etag, first.etag);
     assert!(std::str::from_utf8(&later.bytes).unwrap().contains("50 votes"));
     // A change of layout (here the poll closing) is drawn at once.
     let closed = Picture { status: PollStatus::Closed, ..picture(50) };
-    let at_close = images.get(1, closed, size, Format::Svg, now).await.unwrap();
+    let at_close = images.get(1, closed, size, Format::Svg, now, [192, 0, 2, 1].into()).await.unwrap();
     assert_ne!(at_close.etag, later.etag);
     assert!(std::str::from_utf8(&at_close.bytes).unwrap().contains("FINAL RESULTS"));
 }
@@ -90,4 +102,26 @@ fn a_multiple_choice_picture_counts_readers_and_says_what_the_percent_is_of() {
     assert!(svg.contains("80.0% · 16 readers") && svg.contains("70.0% · 14 readers"), "{svg}");
     assert!(svg.contains("20 readers · % who picked each"), "{svg}");
     assert!(!svg.contains("votes"), "{svg}");
+}
+
+#[tokio::test]
+async fn one_client_draws_one_image_at_a_time_and_others_are_not_held_up() {
+    let images = Images::default();
+    let now = Utc::now();
+    let (stranger, reader): (std::net::IpAddr, std::net::IpAddr) = ([203, 0, 113, 9].into(), [198, 51, 100, 4].into());
+    let size = |width| Size { width, height: None };
+    // The stranger's first PNG is being drawn while its second asks: the second is refused,
+    // a reader's own drawing goes ahead meanwhile.
+    let (first, second, theirs) = tokio::join!(
+        images.get(1, picture(1), size(600), Format::Png, now, stranger),
+        images.get(1, picture(1), size(800), Format::Png, now, stranger),
+        images.get(1, picture(1), size(1200), Format::Png, now, reader),
+    );
+    assert!(first.is_ok(), "{:?}", first.as_ref().err());
+    assert_eq!(second.as_ref().err(), Some(&ImageError::Busy));
+    assert!(theirs.is_ok(), "{:?}", theirs.as_ref().err());
+    // Drawn images are served from the cache without a turn; after its drawing the stranger
+    // may ask again.
+    assert!(images.get(1, picture(1), size(600), Format::Png, now, stranger).await.is_ok());
+    assert!(images.get(1, picture(1), size(800), Format::Png, now, stranger).await.is_ok());
 }

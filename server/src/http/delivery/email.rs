@@ -1,7 +1,9 @@
 //! One-click votes from the newsletter (`/polls/{slug}/email-vote`). The GET is a landing
 //! page with the option chosen and one Confirm button: it records nothing, since mail
 //! scanners and link previews open every link. The POST records the vote with source
-//! `email`, once per subscriber and once per browser.
+//! `email`, once per subscriber and once per browser. Subscriber ids are not secret, so a
+//! stranger can confirm in a subscriber's name; the subscriber's own click from another
+//! browser then takes that vote over (`store::votes::insert_vote`), so it cannot be squatted.
 
 use super::super::errors::{escape, page, ApiError, PageError};
 use super::super::extract::{form_pairs, FormBody, SlugPath};
@@ -158,7 +160,8 @@ pub async fn confirm(
         .filter(|o| receipt.vote.choices.contains(&o.key))
         .map(|o| o.label.as_str())
         .collect();
-    let note = if receipt.recorded {
+    // `changed`: the subscriber's vote had come from another browser and is now this one's.
+    let note = if receipt.recorded || receipt.changed {
         format!("Thanks! Your vote for {} is in.", escape(&checked.label))
     } else if choices.is_empty() {
         "You had already voted in this poll. Your vote counts once.".to_owned()

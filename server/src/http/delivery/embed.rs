@@ -237,7 +237,7 @@ pub async fn host_script() -> Response {
 /// oEmbed 1.0 for a poll page or widget URL of this site.
 #[utoipa::path(get, path = "/oembed", operation_id = "oembed", params(OEmbedQuery), responses(
     (status = 200, description = "oEmbed rich response", body = OEmbed),
-    (status = 400, description = "malformed_request: no url", body = super::super::openapi::ErrorBody),
+    (status = 400, description = "malformed_request: no url, or a format other than json and xml", body = super::super::openapi::ErrorBody),
     (status = 404, description = "not_found (a URL not on this site) or poll_not_found", body = super::super::openapi::ErrorBody),
     (status = 501, description = "not_implemented: format=xml (oEmbed's own answer for it)", body = super::super::openapi::ErrorBody),
     (status = 503, description = "service_unavailable", body = super::super::openapi::ErrorBody),
@@ -287,11 +287,17 @@ pub struct OEmbed {
 async fn oembed_json(state: &AppState, origin: &str, query: &str) -> Result<OEmbed, AppError> {
     let pairs = super::super::extract::form_pairs(query.as_bytes())?;
     let param = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-    if let Some(format) = param("format").filter(|f| *f != "json") {
-        return Err(AppError::Unsupported(format!(
-            "Only format=json is offered (got {:?}).",
-            format.chars().take(20).collect::<String>()
-        )));
+    // oEmbed's 501 is for a format the spec defines that a provider does not offer (xml);
+    // anything else, empty included, is the client's mistake.
+    match param("format") {
+        None | Some("json") => {}
+        Some("xml") => return Err(AppError::Unsupported("Only format=json is offered (got \"xml\").".into())),
+        Some(other) => {
+            return Err(AppError::MalformedRequest(format!(
+                "format must be json (got {:?}).",
+                other.chars().take(20).collect::<String>()
+            )))
+        }
     }
     let url = param("url").filter(|u| !u.is_empty()).ok_or_else(|| {
         AppError::MalformedRequest("url is required: the address of a poll page or widget of this site".into())

@@ -1,9 +1,11 @@
 //! Live results over Server-Sent Events: the current results at once, then each change
 //! (coalesced by the poll's pump, `services::live`), a comment line every 15 s while idle,
 //! and a last event when the poll closes. Connections are counted against
-//! `POLLTELLIGENCE_MAX_LISTENERS`; each also ends after `MAX_STREAM` (browsers reconnect by
-//! themselves and get the current state at once), and one whose reader stops reading is
-//! dropped by the listener (`net`).
+//! `POLLTELLIGENCE_MAX_LISTENERS` and, per client network, `_MAX_LISTENERS_PER_CLIENT`
+//! (instead of the ordinary connections' cap: a stream gives its ordinary place back); each
+//! also ends after `MAX_STREAM` (browsers reconnect by themselves and get the current state at
+//! once) and closes its connection, and one whose reader stops reading is dropped by the
+//! listener (`net`).
 
 use super::super::errors::ApiError;
 use super::super::extract::{PollIdPath, SlugPath};
@@ -31,7 +33,7 @@ const RETRY: Duration = Duration::from_secs(2);
 #[utoipa::path(get, path = "/polls/{slug}/events", operation_id = "resultsEvents",
     params(("slug" = String, Path, description = "The poll's slug")),
     responses(
-        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The event stream: each event is `results` with the results JSON as its data", content_type = "text/event-stream", body = super::super::openapi::ResultsEvent),
         (status = 403, description = "results_hidden", body = super::super::openapi::ErrorBody),
         (status = 404, description = "poll_not_found", body = super::super::openapi::ErrorBody),
         (status = 503, description = "too_many_listeners, or service_unavailable", body = super::super::openapi::ErrorBody),
@@ -39,34 +41,67 @@ const RETRY: Duration = Duration::from_secs(2);
 pub async fn reader_events(
     State(state): State<AppState>,
     Extension(reader): Extension<Reader>,
+    client: Client,
     SlugPath(slug): SlugPath,
 ) -> Result<Response, ApiError> {
     let poll = state.polls.find(&slug).await?;
     if !state.polls.may_see_results(&poll, &reader).await? {
         return Err(AppError::ResultsHidden.into());
     }
-    stream(&state, poll.id, &poll.slug)
+    stream(&state, client, poll.id, &poll.slug)
+}
+
+/// Who asks, as the stream caps count them: the client's address (`protect::client_address`
+/// resolved it behind trusted proxies) and the connection's ordinary place, if it has one.
+pub struct Client {
+    ip: std::net::IpAddr,
+    slot: Option<Arc<crate::net::OrdinarySlot>>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        Ok(Client { ip, slot: parts.extensions.get::<Arc<crate::net::OrdinarySlot>>().cloned() })
+    }
 }
 
 /// The editor dashboard's stream: the same results, whatever the poll shows readers.
 #[utoipa::path(get, path = "/polls/{id}/events", operation_id = "editorResultsEvents", security(("apiToken" = [])),
     params(("id" = i64, Path, description = "The poll's id")),
     responses(
-        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The event stream: each event is `results` with the results JSON as its data", content_type = "text/event-stream", body = super::super::openapi::ResultsEvent),
         (status = 401, description = "unauthorized", body = super::super::openapi::ErrorBody),
         (status = 404, description = "poll_not_found", body = super::super::openapi::ErrorBody),
         (status = 503, description = "too_many_listeners, or service_unavailable", body = super::super::openapi::ErrorBody),
     ))]
-pub async fn editor_events(State(state): State<AppState>, PollIdPath(id): PollIdPath) -> Result<Response, ApiError> {
+pub async fn editor_events(
+    State(state): State<AppState>,
+    client: Client,
+    PollIdPath(id): PollIdPath,
+) -> Result<Response, ApiError> {
     let poll = app::services::EditorService::poll(&*state.authoring, id).await?;
     let poll = state.polls.find(poll.poll.slug.as_str()).await?;
-    stream(&state, poll.id, &poll.slug)
+    stream(&state, client, poll.id, &poll.slug)
 }
 
-fn stream(state: &AppState, poll: app::domain::PollId, slug: &app::domain::Slug) -> Result<Response, ApiError> {
+fn stream(
+    state: &AppState,
+    client: Client,
+    poll: app::domain::PollId,
+    slug: &app::domain::Slug,
+) -> Result<Response, ApiError> {
+    let held = state.listeners_per_client.take(client.ip).ok_or(AppError::TooManyListeners)?;
     let permit = state.listeners.clone().try_acquire_owned().map_err(|_| AppError::TooManyListeners)?;
+    if let Some(slot) = &client.slot {
+        slot.release();
+    }
     let listener = state.polls.listen(poll, slug);
-    let events = futures_util::stream::unfold(Stream::new(listener, permit), |mut stream| async move {
+    let events = futures_util::stream::unfold(Stream::new(listener, (permit, held)), |mut stream| async move {
         let event = stream.next().await?;
         Some((Ok::<_, std::convert::Infallible>(event), stream))
     });
@@ -75,6 +110,8 @@ fn stream(state: &AppState, poll: app::domain::PollId, slug: &app::domain::Slug)
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Proxies that buffer responses (nginx) would hold events back.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    // The connection ends with the stream: it no longer holds an ordinary place.
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
     Ok(response)
 }
 
@@ -83,11 +120,11 @@ struct Stream {
     sent: Option<Arc<Snapshot>>,
     done: bool,
     deadline: Instant,
-    _permit: OwnedSemaphorePermit,
+    _permit: (OwnedSemaphorePermit, crate::networks::Held),
 }
 
 impl Stream {
-    fn new(listener: Listener, permit: OwnedSemaphorePermit) -> Self {
+    fn new(listener: Listener, permit: (OwnedSemaphorePermit, crate::networks::Held)) -> Self {
         Stream { listener, sent: None, done: false, deadline: Instant::now() + MAX_STREAM, _permit: permit }
     }
 

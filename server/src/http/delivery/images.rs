@@ -7,10 +7,11 @@ use super::super::extract::SlugPath;
 use super::super::AppState;
 use crate::delivery::images::{Format, Picture};
 use app::domain::AppError;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::Uri;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 
 /// The results as SVG.
 #[utoipa::path(get, path = "/polls/{slug}/results.svg", operation_id = "resultsSvg", params(("slug" = String, Path, description = "The poll's slug"), ImageSize), responses(
@@ -18,9 +19,16 @@ use axum::response::{IntoResponse, Response};
     (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
     (status = 404, description = "No such poll (an HTML page)", content_type = "text/html", body = String),
     (status = 422, description = "`w` or `h` out of range (an HTML page)", content_type = "text/html", body = String),
+    (status = 429, description = "This client already has an image being drawn (an HTML page)", content_type = "text/html", body = String),
 ))]
-pub async fn svg(state: State<AppState>, path: Result<SlugPath, ApiError>, headers: HeaderMap, uri: Uri) -> Response {
-    image(state, path, headers, uri, Format::Svg).await
+pub async fn svg(
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    path: Result<SlugPath, ApiError>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    image(state, peer, path, headers, uri, Format::Svg).await
 }
 
 /// The results as PNG (default 600 px wide).
@@ -29,12 +37,19 @@ pub async fn svg(state: State<AppState>, path: Result<SlugPath, ApiError>, heade
     (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
     (status = 404, description = "No such poll (an HTML page)", content_type = "text/html", body = String),
     (status = 422, description = "`w` or `h` out of range (an HTML page)", content_type = "text/html", body = String),
+    (status = 429, description = "This client already has an image being drawn (an HTML page)", content_type = "text/html", body = String),
 ))]
-pub async fn png(state: State<AppState>, path: Result<SlugPath, ApiError>, headers: HeaderMap, uri: Uri) -> Response {
-    image(state, path, headers, uri, Format::Png).await
+pub async fn png(
+    state: State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    path: Result<SlugPath, ApiError>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    image(state, peer, path, headers, uri, Format::Png).await
 }
 
-/// The picture's size in pixels (`Size::parse` reads it; else 422).
+/// The picture's size in pixels, drawn as the nearest preset (`Size::parse` reads it; else 422).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Describes the query for the document.
@@ -47,6 +62,7 @@ struct ImageSize {
 
 async fn image(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     path: Result<SlugPath, ApiError>,
     headers: HeaderMap,
     uri: axum::http::Uri,
@@ -64,9 +80,14 @@ async fn image(
         let poll = state.polls.find(&slug).await?;
         let (status, results) = state.polls.public_results(&poll).await?;
         let picture = Picture::new(&poll, status, results.as_ref());
-        state.images.get(poll.id.0, picture, size, format, state.polls.now()).await.map_err(|e| {
-            tracing::error!(error = %e, %slug, "results image failed to render");
-            AppError::Internal
+        // Outside the page middleware: the client behind a trusted proxy is resolved here.
+        let (client, _) = super::super::protect::resolve_client(&state.trusted_proxies, peer.ip(), &headers);
+        state.images.get(poll.id.0, picture, size, format, state.polls.now(), client).await.map_err(|e| match e {
+            crate::delivery::images::ImageError::Busy => AppError::RateLimited,
+            e => {
+                tracing::error!(error = %e, %slug, "results image failed to render");
+                AppError::Internal
+            }
         })
     }
     .await;

@@ -118,15 +118,21 @@ async fn login(
     }
 }
 
+/// Signs out: this session, or with `everywhere=yes` every session and known browser.
 async fn logout(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
     headers: axum::http::HeaderMap,
+    body: Result<FormBody, ApiError>,
 ) -> Response {
-    if let Some(token) = session_token(&headers) {
-        if let Err(error) = state.auth.logout(token, &by).await {
-            return PageError { error, back: "/editor".into() }.into_response();
-        }
+    let everywhere = form(body).is_ok_and(|pairs| field(&pairs, "everywhere") == Some("yes"));
+    let ended = match (everywhere, session_token(&headers)) {
+        (true, _) => state.auth.sign_out_everywhere(&by).await,
+        (false, Some(token)) => state.auth.logout(token, &by).await,
+        (false, None) => Ok(()),
+    };
+    if let Err(error) = ended {
+        return PageError { error, back: "/editor".into() }.into_response();
     }
     let mut response = see_other(&format!("{LOGIN_PATH}?signed_out=1"));
     cookies::set(&mut response, cookies::cleared_session(state.secure_cookies_for(&headers)));

@@ -134,7 +134,7 @@ async fn approve(
 /// another instance shows too.
 #[utoipa::path(get, path = "/summaries/{summary_id}/events", operation_id = "editorSummaryEvents",
     security(("apiToken" = [])), params(("summary_id" = i64, Path, description = "The summary's id")), responses(
-    (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+    (status = 200, description = "The event stream: `summary` events, each the summary as JSON", content_type = "text/event-stream", body = crate::http::openapi::SummaryEvent),
     (status = 404, description = "summary_not_found", body = ErrorBody),
     EditorRefusals,
 ))]

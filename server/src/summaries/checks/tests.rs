@@ -150,3 +150,33 @@ fn the_polls_own_names_may_be_quoted_with_their_figures() {
     let named = facts().with_names(["Will compute double before 2030?", "Before 2030"]);
     assert!(check(&draft, &named).passed(), "{:?}", check(&draft, &named).problems);
 }
+
+#[test]
+fn titles_and_overviews_with_markup_fail_and_plain_signs_pass() {
+    let mut draft = good();
+    draft.overview =
+        "Readers said it </textarea><meta http-equiv=\"refresh\" content=\"0;url=https://x.example\">".into();
+    let report = check(&draft, &facts());
+    assert!(!report.plain_text && !report.passed(), "{report:?}");
+    assert!(report.problems.iter().any(|p| p.contains("the overview holds markup")), "{:?}", report.problems);
+    let mut draft = good();
+    draft.themes[0].title = "Power <b>wins</b>".into();
+    assert!(!check(&draft, &facts()).plain_text);
+    draft.themes[0].title = "Power &amp; chips".into();
+    assert!(!check(&draft, &facts()).plain_text, "an entity is markup too");
+    // A lone "<" or "&" is prose.
+    draft.themes[0].title = "Power & chips matter < money".into();
+    assert!(check(&draft, &facts()).plain_text, "{:?}", check(&draft, &facts()).problems);
+}
+
+#[test]
+fn the_polls_own_names_are_neither_quotes_nor_markup_of_the_summary() {
+    let label = "Yes </textarea><b>x</b> \"><img src=x>";
+    let mut draft = good();
+    draft.overview = format!("“{label}”: readers blamed power.");
+    let named = facts().with_names([label]);
+    assert!(check(&draft, &named).passed(), "{:?}", check(&draft, &named).problems);
+    // Without the name it is markup (and a quote no reader wrote).
+    let report = check(&draft, &facts());
+    assert!(!report.plain_text && !report.quotes_verbatim, "{report:?}");
+}

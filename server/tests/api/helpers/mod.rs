@@ -44,7 +44,8 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// Test servers start without demo content and without a vote rate limit.
+/// Test servers start without demo content, without a vote rate limit and without per-client
+/// connection caps (every test client is 127.0.0.1).
 #[derive(Default)]
 pub struct Options {
     pub demo: bool,
@@ -58,6 +59,11 @@ pub struct Options {
     /// `POLLTELLIGENCE_TRUSTED_PROXIES` (none by default).
     pub trusted_proxies: server::config::TrustedProxies,
     pub max_connections: Option<usize>,
+    /// Per-client caps (`POLLTELLIGENCE_MAX_CONNECTIONS_PER_CLIENT`, `_LISTENERS_`): off when `None`.
+    pub max_connections_per_client: Option<usize>,
+    pub max_listeners_per_client: Option<usize>,
+    /// `POLLTELLIGENCE_SIGN_IN_KEYS`: the sign-in throttle's size.
+    pub sign_in_keys: Option<usize>,
     pub request_timeout_s: Option<u64>,
     pub idle_timeout_s: Option<u64>,
     /// `/metrics` without a token (not served); test servers have `TEST_METRICS_TOKEN`.
@@ -152,6 +158,9 @@ async fn start(database_url: String, dir: tempfile::TempDir, options: Options) -
         public_url: None,
         frame_ancestors: None,
         max_listeners: options.max_listeners.unwrap_or(10_000),
+        max_listeners_per_client: options.max_listeners_per_client.unwrap_or(0),
+        max_connections_per_client: options.max_connections_per_client.unwrap_or(0),
+        sign_in_keys: options.sign_in_keys.unwrap_or(100_000),
         summariser: Default::default(),
     };
     let clock: Arc<dyn Clock> = match options.clock {
