@@ -201,11 +201,15 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
         }
     }
     // Words in quotation marks in a title or the overview are quotes too: they must be a
-    // reader's words (or the poll's own), never a model's invention.
+    // reader's words (or the poll's own), never a model's invention. And prose is plain text.
     for (what, text) in prose(draft) {
         // The poll's own question and labels, named in the prose, are neither quotes nor
         // markup of the summary's: their quotation marks and signs are the editor's text.
         let text = without_names(text, &facts.names);
+        if has_markup(&text) {
+            report.plain_text = false;
+            report.problems.push(format!("{what} holds markup (HTML tags or entities); write plain text"));
+        }
         for passage in quoted(&text) {
             let folded = fold(&passage);
             let known = facts.comments.values().any(|(body, _)| body.contains(&folded))
@@ -227,12 +231,6 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
                     .problems
                     .push(format!("{what} says {}, which is not a figure from the votes or comments", number.written));
             }
-        }
-    }
-    for (what, text) in prose(draft) {
-        if has_markup(&without_names(text, &facts.names)) {
-            report.plain_text = false;
-            report.problems.push(format!("{what} holds markup (HTML tags or entities); write plain text"));
         }
     }
     report

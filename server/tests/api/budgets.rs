@@ -3,7 +3,7 @@
 //! limit, per-browser known marks that signing out everywhere revokes, and an operator's
 //! `editor disable`. Each test fails on a server without the defence it names.
 
-use crate::hardening::sign_in_as;
+use crate::hardening::{raw_client, sign_in_as, trusting_localhost};
 use crate::helpers::*;
 use crate::limits::until_closed;
 use crate::on_both_stores;
@@ -22,12 +22,12 @@ on_both_stores!(
     odd_image_sizes_are_drawn_as_the_nearest_preset,
 );
 
-fn trusting_localhost(options: Options) -> Options {
-    Options { trusted_proxies: server::config::parse_proxies("127.0.0.1/32").unwrap(), ..options }
-}
-
-fn raw_client() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+/// `GET /healthz` on a connection kept alive: the first 12 bytes of the answer's status line.
+async fn status_kept_alive(stream: &mut TcpStream) -> std::io::Result<[u8; 12]> {
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n").await?;
+    let mut head = [0u8; 12];
+    tokio::io::AsyncReadExt::read_exact(stream, &mut head).await?;
+    Ok(head)
 }
 
 /// A sign-in through the form from `from` (a forwarded address); the answer as a word, and
@@ -263,9 +263,7 @@ async fn one_client_cannot_take_every_live_results_place_or_connection(backend: 
     let mut three = Vec::new();
     for _ in 0..3 {
         let mut stream = connect_from("127.0.0.4", &addr).await;
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n").await.unwrap();
-        let mut head = [0u8; 12];
-        tokio::io::AsyncReadExt::read_exact(&mut stream, &mut head).await.unwrap();
+        let head = status_kept_alive(&mut stream).await.unwrap();
         assert_eq!(&head, b"HTTP/1.1 200", "{}", String::from_utf8_lossy(&head));
         three.push(stream);
     }
@@ -313,14 +311,10 @@ async fn caps_fit_under_the_open_file_limit_and_answer_503(backend: Backend) {
     let mut held = Vec::new();
     while held.len() < 4 {
         let mut stream = TcpStream::connect(&addr).await.unwrap();
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n").await.unwrap();
-        let mut head = [0u8; 12];
-        match tokio::time::timeout(Duration::from_secs(5), tokio::io::AsyncReadExt::read_exact(&mut stream, &mut head))
-            .await
-        {
-            Ok(Ok(_)) if head.starts_with(b"HTTP/1.1 200") => held.push(stream),
-            Ok(Ok(_)) if head.starts_with(b"HTTP/1.1 503") => tokio::time::sleep(Duration::from_millis(100)).await,
-            other => panic!("{other:?}: {}", String::from_utf8_lossy(&head)),
+        match tokio::time::timeout(Duration::from_secs(5), status_kept_alive(&mut stream)).await {
+            Ok(Ok(head)) if head.starts_with(b"HTTP/1.1 200") => held.push(stream),
+            Ok(Ok(head)) if head.starts_with(b"HTTP/1.1 503") => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => panic!("{other:?}"),
         }
         assert!(started.elapsed() < Duration::from_secs(60), "the ordinary places never came free");
     }

@@ -2,6 +2,7 @@
 //! confirming POST counts once per subscriber and per browser, forgeries and closed polls.
 
 use crate::delivery::text_of;
+use crate::hardening::raw_client;
 use crate::helpers::*;
 use crate::on_both_stores;
 use reqwest::StatusCode;
@@ -177,8 +178,4 @@ async fn a_stranger_cannot_squat_a_subscribers_vote(backend: Backend) {
     // Their browser holds the vote now: pressing again changes nothing.
     let (_, page) = confirm(&reader, &app, "squatted", &link_fields(&link(1, 1007))).await;
     assert!(page.contains("already voted: Yes"), "{page}");
-}
-
-fn raw_client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }

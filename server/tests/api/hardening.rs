@@ -62,8 +62,9 @@ pub(crate) async fn sign_in_as(
     (outcome, cookies)
 }
 
-fn trusting_localhost() -> Options {
-    Options { trusted_proxies: server::config::parse_proxies("127.0.0.1/32").unwrap(), ..Options::default() }
+/// `options`, with 127.0.0.1 (the tests' own address) as a trusted proxy.
+pub(crate) fn trusting_localhost(options: Options) -> Options {
+    Options { trusted_proxies: server::config::parse_proxies("127.0.0.1/32").unwrap(), ..options }
 }
 
 async fn a_burst_of_wrong_passwords_gets_exactly_the_allowed_guesses(backend: Backend) {
@@ -79,7 +80,7 @@ async fn a_burst_of_wrong_passwords_gets_exactly_the_allowed_guesses(backend: Ba
 }
 
 async fn a_stranger_cannot_lock_an_editor_out(backend: Backend) {
-    let app = spawn_app_with(backend, trusting_localhost()).await;
+    let app = spawn_app_with(backend, trusting_localhost(Options::default())).await;
     app.add_editor(EDITOR_EMAIL, EDITOR_PASSWORD).await;
     let client = raw_client();
     // The editor has signed in from their laptop before: it holds the known-browser mark.
@@ -220,7 +221,7 @@ async fn forwarded_headers_count_only_from_trusted_proxies(backend: Backend) {
     assert!(!response.headers().contains_key("strict-transport-security"));
 
     // Behind a trusted proxy, each reader has their own budget; an IPv6 /64 has one.
-    let options = Options { rate_limit: 2, ..trusting_localhost() };
+    let options = Options { rate_limit: 2, ..trusting_localhost(Options::default()) };
     let app = spawn_app_with(backend, options).await;
     app.add_poll(open_poll("limited")).await;
     let addresses = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.3", "203.0.113.3"];
