@@ -57,8 +57,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SummariesCommand {
-    /// Summarise the fixture polls and score each against its hand-written reference.
-    Eval(SummariesInput),
+    /// Summarise the fixture polls and score each against its hand-written reference; with
+    /// `--argkp DIR`, ArgKP-format topics instead, beside a TF-IDF + k-means baseline.
+    Eval {
+        /// A folder of ArgKP-2021-format CSVs (arguments_*, key_points_*, labels_*).
+        #[arg(long)]
+        argkp: Option<std::path::PathBuf>,
+        /// With --argkp: print every theme (title, count, quotes) beside its key point.
+        #[arg(long)]
+        themes: bool,
+        #[command(flatten)]
+        input: SummariesInput,
+    },
     /// Time each stage on a generated poll (10,000 comments), then the local model's tokens/s.
     Bench {
         #[arg(long, default_value_t = 10_000)]
@@ -211,11 +221,14 @@ async fn main() -> ExitCode {
             let dir = dir.unwrap_or_else(server::summaries::models::default_dir);
             server::summaries::models::fetch(&dir, from.as_deref(), &mut |line| println!("{line}")).map_err(Into::into)
         }
-        Some(Command::Summaries(SummariesCommand::Eval(input))) => match input.embedder() {
-            Ok(embedder) => {
+        Some(Command::Summaries(SummariesCommand::Eval { argkp, themes, input })) => match (input.embedder(), argkp) {
+            (Ok(embedder), Some(dir)) => {
+                server::summaries::argkp::eval(&dir, embedder, themes).await.map(|_| ()).map_err(Into::into)
+            }
+            (Ok(embedder), None) => {
                 server::summaries::evaluate::eval(&input.fixtures, embedder).await.map(|_| ()).map_err(Into::into)
             }
-            Err(e) => Err(e.into()),
+            (Err(e), _) => Err(e.into()),
         },
         Some(Command::Summaries(SummariesCommand::Bench { comments, input })) => match input.embedder() {
             Ok(embedder) => {

@@ -19,6 +19,10 @@ pub struct SummaryView {
     pub needs_review: bool,
     pub comments_considered: u64,
     pub themes: Vec<SummaryTheme>,
+    /// Visible comments that fit no theme. With the themes' `comment_ids`, each comment the
+    /// summary considered is in exactly one of them.
+    #[serde(default)]
+    pub unassigned_comment_ids: Vec<i64>,
     pub overview: String,
     pub checks: SummaryChecks,
     /// Set once an editor approved it; only approved summaries are shown to readers.
@@ -49,6 +53,9 @@ pub struct SummaryTheme {
     pub comment_count: u64,
     pub share: f64,
     pub quotes: Vec<SummaryQuote>,
+    /// Every member comment, not only the quoted ones.
+    #[serde(default)]
+    pub comment_ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,7 +182,9 @@ mod tests {
                 comment_count: 2,
                 share: 1.0,
                 quotes: vec![SummaryQuote { comment_id: 3, text: "<b>Power</b> is the limit".into() }],
+                comment_ids: vec![3, 4],
             }],
+            unassigned_comment_ids: vec![],
             overview: "Readers blamed power.".into(),
             checks: SummaryChecks::default(),
             approved_at: None,

@@ -72,6 +72,8 @@ pub struct Theme {
 pub struct Draft {
     pub themes: Vec<Theme>,
     pub overview: String,
+    /// Comments that fit no theme. With the themes' members: each comment exactly once.
+    pub unassigned: Vec<i64>,
 }
 
 /// The outcome, as the contract's `checks`, with a sentence per problem: the reason given to a
@@ -200,6 +202,7 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
             }
         }
     }
+    accounted_for(draft, facts, &mut report);
     // Words in quotation marks in a title or the overview are quotes too: they must be a
     // reader's words (or the poll's own), never a model's invention. And prose is plain text.
     for (what, text) in prose(draft) {
@@ -234,6 +237,43 @@ pub fn check(draft: &Draft, facts: &Facts) -> Report {
         }
     }
     report
+}
+
+/// Every visible comment is in exactly one place: a theme (one per answer its writer chose) or
+/// "fits no theme", never both, never neither.
+fn accounted_for(draft: &Draft, facts: &Facts, report: &mut Report) {
+    let mut problems = Vec::new();
+    let mut placed: HashMap<i64, usize> = HashMap::new();
+    let mut per_option: BTreeSet<(Option<&str>, i64)> = BTreeSet::new();
+    for theme in &draft.themes {
+        for &id in theme.members.iter().collect::<BTreeSet<_>>() {
+            *placed.entry(id).or_default() += 1;
+            if !per_option.insert((theme.option.as_deref(), id)) {
+                problems.push(format!("comment {id} is in two themes of the same answer"));
+            }
+        }
+    }
+    for id in draft.unassigned.iter().collect::<BTreeSet<_>>() {
+        if !facts.comments.contains_key(id) {
+            problems.push(format!("\"fits no theme\" lists comment {id}, which is not a visible comment of this poll"));
+        } else if placed.contains_key(id) {
+            problems.push(format!("comment {id} is both in a theme and in \"fits no theme\""));
+        }
+        placed.insert(*id, 1);
+    }
+    let mut missing: Vec<i64> = facts.comments.keys().filter(|id| !placed.contains_key(id)).copied().collect();
+    missing.sort_unstable();
+    if let Some(first) = missing.first() {
+        problems.push(format!(
+            "{} comments (comment {first} first) are in no theme and not in \"fits no theme\"",
+            missing.len()
+        ));
+    }
+    if !problems.is_empty() {
+        report.citations_valid = false;
+        problems.truncate(5);
+        report.problems.extend(problems);
+    }
 }
 
 /// `text` (folded) with every occurrence of the poll's names (folded) taken out, longest first.

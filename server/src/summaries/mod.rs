@@ -1,16 +1,18 @@
 //! The comment summariser (`server/src/http/CONTRACT.md`, "Summaries"): a room of its own, reached through one
 //! service (`Summaries`) and one worker (`jobs`).
 //! - `pipeline`: comments → embeddings → themes per option → quotes → counts → prose → checks;
-//! - `embed`, `cluster`: sentence vectors (MiniLM through candle, or hashed words) and
-//!   seeded k-means;
+//! - `embed`, `cluster`, `themes`: sentence vectors (MiniLM through candle, or hashed words),
+//!   seeded k-means, and the rules that find an answer's reasons and what fits none;
 //! - `backends`: who writes titles and the overview (`extractive` templates, a `local` GGUF
 //!   model in process, or an `openai`-compatible server), behind `Writer`;
 //! - `checks`: what every summary must pass, whichever backend wrote it and after an editor's
 //!   edits; `privacy`: masking before text leaves the server;
 //! - `models`: the model cache and `polltelligence models fetch`;
 //! - `jobs`: summaries as database jobs, run by a worker in each server instance;
-//! - `fixtures`, `evaluate`: fixture polls with references, the quality score and the benchmark.
+//! - `fixtures`, `evaluate`, `argkp`: fixture polls with references, the quality score, the
+//!   benchmark, and the figures on IBM's ArgKP-2021 beside a TF-IDF baseline.
 
+pub mod argkp;
 pub mod backends;
 pub mod checks;
 pub mod cluster;
@@ -22,6 +24,7 @@ pub mod models;
 pub mod pipeline;
 pub mod privacy;
 pub mod skeleton;
+pub mod themes;
 pub mod view;
 mod worker;
 

@@ -1,9 +1,11 @@
 //! From a poll's visible comments to a checked summary. Stages, each timed:
 //! 1. embed every comment (`embed`);
-//! 2. group each option's comments into themes (`cluster`, seeded: the same input gives the
-//!    same themes), folding groups too small to stand alone into "other reasons";
-//! 3. pick up to three representative quotes per theme: the comments nearest its centre,
-//!    verbatim (a long comment is cut at a sentence end, still a contiguous span);
+//! 2. find each option's themes (`themes`: the reasons its readers gave, as many as the data
+//!    keeps apart, seeded so the same input gives the same themes) and the comments that fit
+//!    none;
+//! 3. pick up to three quotes per theme from its most typical members, verbatim (a long comment
+//!    is cut at a sentence end, still a contiguous span), never two near-duplicates; and a title
+//!    candidate in readers' own words (a typical member's opening sentence);
 //! 4. count: each theme's comments and share come from the data, never from a model;
 //! 5. write titles and an overview (a `Writer`: templates, or a model);
 //! 6. check (`checks`); a model's draft that fails is redone once with the failures
@@ -15,7 +17,7 @@ pub use super::skeleton::{OptionFacts, Skeleton, SkeletonTheme};
 use super::{SummaryError, Writer};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// What the pipeline is given: one poll's facts. Hidden comments are never in `comments`.
@@ -123,20 +125,24 @@ pub fn skeleton(
             })
         })
         .collect();
-    let unique =
+    // The question too: its direction is taken out of the comments' vectors (`themes`).
+    distinct.push(input.question.trim());
+    let mut unique =
         embedder.embed(&distinct, &mut |done, total| progress(0.05 + 0.6 * done as f64 / total.max(1) as f64))?;
     if unique.len() != distinct.len() {
         return Err(SummaryError::Model("the embedding model returned the wrong number of vectors".into()));
     }
+    let question = unique.pop().filter(|q| q.iter().any(|x| *x != 0.0));
+    distinct.pop();
     let vectors: Vec<Vec<f32>> = slots.iter().map(|&s| unique[s].clone()).collect();
     timings.distinct_texts = distinct.len();
     timings.embed = started.elapsed();
 
     let started = Instant::now();
-    let df = document_frequencies(&texts);
     let mut themes = Vec::new();
+    let mut unassigned = Vec::new();
     let mut options = Vec::new();
-    let mut groups_of_option = Vec::new();
+    let mut found_of_option = Vec::new();
     for (n, (key, label)) in input.options.iter().enumerate() {
         let members: Vec<usize> = (0..comments.len()).filter(|&i| comments[i].choices.contains(key)).collect();
         let votes = input.votes.iter().find(|(k, _)| k == key).map(|(_, v)| *v).unwrap_or(0);
@@ -145,45 +151,34 @@ pub fn skeleton(
             continue;
         }
         let refs: Vec<&[f32]> = members.iter().map(|&i| vectors[i].as_slice()).collect();
-        let k = super::cluster::themes_for(members.len());
-        let groups = super::cluster::kmeans(&refs, k, 0x5eed_0000 + n as u64);
-        groups_of_option.push((key.clone(), label.clone(), members, groups));
+        let found = super::themes::find(&refs, question.as_deref(), 0x5eed_0000 + n as u64);
+        found_of_option.push((key.clone(), label.clone(), members, found));
     }
     timings.cluster = started.elapsed();
     progress(0.7);
 
     let started = Instant::now();
-    for (key, label, members, groups) in groups_of_option {
-        // A group under 5% of the option's comments (or under 3 comments) joins "other reasons".
-        let small = (members.len() as f64 * 0.05).ceil().max(3.0) as usize;
-        let (kept, rest): (Vec<_>, Vec<_>) =
-            groups.into_iter().partition(|(g, _)| g.len() >= small || members.len() < small * 2);
-        // (group, centre, made of small groups)
-        let mut themed: Vec<(Vec<usize>, Vec<f32>, bool)> = kept.into_iter().map(|(g, c)| (g, c, false)).collect();
-        if themed.is_empty() {
-            themed = rest.into_iter().map(|(g, c)| (g, c, false)).collect();
-        } else if !rest.is_empty() {
-            let mut other: Vec<usize> = rest.iter().flat_map(|(g, _)| g.iter().copied()).collect();
-            other.sort_unstable();
-            let mut centre = vec![0f32; vectors[0].len()];
-            for &m in &other {
-                centre.iter_mut().zip(&vectors[members[m]]).for_each(|(c, x)| *c += x);
-            }
-            embed::normalise(&mut centre);
-            themed.push((other, centre, true));
-        }
-        for (group, centre, other) in themed {
+    for (key, label, members, found) in found_of_option {
+        unassigned.extend(found.unassigned.iter().map(|&m| comments[members[m]].id));
+        for (group, centre) in &found.themes {
+            let ranked = super::themes::typical(group, centre, &found.centred, TYPICAL);
+            let ranked: Vec<usize> = ranked.into_iter().map(|(m, _)| members[m]).collect();
             let indices: Vec<usize> = group.iter().map(|&m| members[m]).collect();
+            let (title, title_from) = match title_span(&ranked, &indices, &comments, &vectors) {
+                Some((id, span)) => (span, Some(id)),
+                None => (String::new(), None),
+            };
             themes.push(SkeletonTheme {
                 option: Some(key.clone()),
                 option_label: label.clone(),
                 members: indices.iter().map(|&i| comments[i].id).collect(),
-                quotes: quotes(&indices, &comments, &vectors, &centre),
-                keywords: keywords(&indices, &texts, &df),
-                other,
+                quotes: quotes(&ranked, &comments),
+                title,
+                title_from,
             });
         }
     }
+    unassigned.sort_unstable();
     timings.quotes = started.elapsed();
     progress(0.8);
 
@@ -193,6 +188,7 @@ pub fn skeleton(
         total_votes: input.total_votes,
         total_comments: comments.len() as u64,
         themes,
+        unassigned,
         bodies: comments.iter().map(|c| (c.id, c.body.clone())).collect(),
     })
 }
@@ -201,70 +197,121 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// In how many comments each content word appears.
-fn document_frequencies(texts: &[&str]) -> HashMap<String, usize> {
-    let mut df = HashMap::new();
-    for text in texts {
-        let unique: HashSet<String> = embed::words(text).collect();
-        for word in unique {
-            *df.entry(word).or_default() += 1;
-        }
-    }
-    df
-}
-
-/// Words frequent in the theme and rarer elsewhere; never figures (a title must not state a
-/// number that is not a statistic) and never stop words.
-fn keywords(indices: &[usize], texts: &[&str], df: &HashMap<String, usize>) -> Vec<String> {
-    let total = texts.len() as f64;
-    let mut in_theme: BTreeMap<String, usize> = BTreeMap::new();
-    for &i in indices {
-        let unique: HashSet<String> = embed::words(texts[i]).collect();
-        for word in unique {
-            *in_theme.entry(word).or_default() += 1;
-        }
-    }
-    let mut scored: Vec<(f64, String)> = in_theme
-        .into_iter()
-        .filter(|(w, n)| {
-            *n >= 2.min(indices.len())
-                && w.chars().count() >= 3
-                && !w.chars().any(|c| c.is_ascii_digit())
-                && !embed::is_stopword(w)
-        })
-        .map(|(w, n)| {
-            let idf = (total / *df.get(&w).unwrap_or(&1) as f64).ln() + 1.0;
-            (n as f64 * idf, w)
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.into_iter().take(3).map(|(_, w)| w).collect()
-}
-
 /// Quotes longer than this are cut at a sentence end.
 const QUOTE_CHARS: usize = 280;
 
-/// Up to three distinct comments nearest the centre, verbatim, without personal data.
-fn quotes(indices: &[usize], comments: &[&SourceComment], vectors: &[Vec<f32>], centre: &[f32]) -> Vec<Quote> {
-    let mut ranked: Vec<usize> = indices.to_vec();
-    ranked.sort_by(|&a, &b| dot(&vectors[b], centre).total_cmp(&dot(&vectors[a], centre)).then(a.cmp(&b)));
-    let mut seen = HashSet::new();
+/// How many of a theme's most central members are scored for quotes and titles.
+const TYPICAL: usize = 40;
+
+/// Up to three quotes from the most typical members, verbatim, without personal data, and never
+/// two that say nearly the same words ([`near_duplicate`]).
+fn quotes(ranked: &[usize], comments: &[&SourceComment]) -> Vec<Quote> {
+    let mut taken: Vec<HashSet<String>> = Vec::new();
     let mut out = Vec::new();
-    for i in ranked {
+    for &i in ranked {
         let text = excerpt(&comments[i].body);
-        let folded = checks::fold(text).to_lowercase();
         // A quote may be printed in the newsletter: never one that carries an email address
         // or a phone number.
         let personal = super::privacy::mask(text) != text;
-        if personal || folded.chars().filter(|c| c.is_alphanumeric()).count() < 3 || !seen.insert(folded) {
+        let words = word_set(text);
+        if personal || text.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
             continue;
         }
+        if taken.iter().any(|t| near_duplicate(t, &words)) {
+            continue;
+        }
+        taken.push(words);
         out.push(Quote { comment_id: comments[i].id, text: text.to_owned() });
         if out.len() == 3 {
             break;
         }
     }
     out
+}
+
+/// A comment's words, lower-cased, after Unicode normalisation.
+fn word_set(text: &str) -> HashSet<String> {
+    embed::words(&checks::fold(text)).collect()
+}
+
+/// The same words, or nearly: four in five words in common (Jaccard), so "AI will take jobs"
+/// and "AI will take our jobs!" are one quote. Texts without words compare whole.
+pub fn near_duplicate(a: &HashSet<String>, b: &HashSet<String>) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return a.is_empty() && b.is_empty();
+    }
+    let both = a.intersection(b).count();
+    both as f64 >= 0.8 * (a.len() + b.len() - both) as f64
+}
+
+/// Titles are at most this many words.
+pub const TITLE_WORDS: usize = 12;
+
+/// A title in readers' own words: the opening sentence of a typical member, 3 to
+/// [`TITLE_WORDS`] words, that names the theme best: nearest the theme's centre before the
+/// answer's common part was taken out, so that it names the topic as well as the reason
+/// (as key point analysis takes short, typical arguments as its key points). Spans with figures
+/// (a title states no number that is not a statistic), personal data or markup are passed over.
+fn title_span(
+    ranked: &[usize],
+    members: &[usize],
+    comments: &[&SourceComment],
+    vectors: &[Vec<f32>],
+) -> Option<(i64, String)> {
+    let mut raw = vec![0f32; vectors.first().map_or(0, Vec::len)];
+    for &i in members {
+        raw.iter_mut().zip(&vectors[i]).for_each(|(r, x)| *r += x);
+    }
+    embed::normalise(&mut raw);
+    // In how many of the theme's comments each content word appears.
+    let mut spread: HashMap<String, usize> = HashMap::new();
+    for &i in members {
+        for word in content_words(&comments[i].body) {
+            *spread.entry(word).or_default() += 1;
+        }
+    }
+    ranked
+        .iter()
+        .filter_map(|&i| {
+            let span = opening_sentence(&comments[i].body)?;
+            let words = span.split_whitespace().count();
+            let clean = (3..=TITLE_WORDS).contains(&words)
+                && !span.chars().any(|c| c.is_ascii_digit())
+                && super::privacy::mask(span) == span
+                && !checks::has_markup(span);
+            if !clean {
+                return None;
+            }
+            // Its words are the theme's common words: the mean share of members using each.
+            let own = content_words(span);
+            let common = own.iter().map(|w| *spread.get(w).unwrap_or(&0) as f64).sum::<f64>()
+                / (own.len().max(1) as f64 * members.len() as f64);
+            Some((dot(&vectors[i], &raw) as f64 + common, comments[i].id, span.to_owned()))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, id, span)| (id, span))
+}
+
+fn content_words(text: &str) -> HashSet<String> {
+    embed::words(text).filter(|w| !embed::is_stopword(w)).collect()
+}
+
+/// A comment's first sentence (up to `.`, `!`, `?` or `;` before a space or the end, or a line
+/// break), without a closing full stop or semicolon: a contiguous span of it.
+fn opening_sentence(body: &str) -> Option<&str> {
+    let body = body.trim();
+    let mut end = body.len();
+    for (i, c) in body.char_indices() {
+        let after = &body[i + c.len_utf8()..];
+        if c == '\n'
+            || matches!(c, '.' | '!' | '?' | ';') && (after.is_empty() || after.starts_with(char::is_whitespace))
+        {
+            end = if matches!(c, '!' | '?') { i + c.len_utf8() } else { i };
+            break;
+        }
+    }
+    let span = body[..end].trim();
+    (!span.is_empty()).then_some(span)
 }
 
 /// The comment itself, or its opening sentences up to `QUOTE_CHARS` (a contiguous span).

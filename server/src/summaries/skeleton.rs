@@ -14,10 +14,10 @@ pub struct SkeletonTheme {
     pub option_label: String,
     pub members: Vec<i64>,
     pub quotes: Vec<Quote>,
-    /// Words that set this theme apart, most telling first (titles are made from them).
-    pub keywords: Vec<String>,
-    /// The comments of groups too small to be themes of their own.
-    pub other: bool,
+    /// A title in readers' own words: the opening sentence (at most `pipeline::TITLE_WORDS`
+    /// words) of a typical member, `title_from`; empty when no member has one that fits.
+    pub title: String,
+    pub title_from: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +36,8 @@ pub struct Skeleton {
     pub total_votes: u64,
     pub total_comments: u64,
     pub themes: Vec<SkeletonTheme>,
+    /// Comments that fit no theme (ids, ascending): with the themes' members, every comment.
+    pub unassigned: Vec<i64>,
     /// Comment bodies by id, for writers that read them (masked before they leave the server).
     #[serde(skip)]
     pub bodies: HashMap<i64, String>,
@@ -61,6 +63,6 @@ impl Skeleton {
                 quotes: t.quotes.clone(),
             })
             .collect();
-        Draft { themes, overview: prose.overview.clone() }
+        Draft { themes, overview: prose.overview.clone(), unassigned: self.unassigned.clone() }
     }
 }

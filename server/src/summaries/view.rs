@@ -21,6 +21,9 @@ pub struct StoredResult {
     /// Milliseconds per pipeline stage.
     #[serde(default)]
     pub timings_ms: BTreeMap<String, u64>,
+    /// Comments that fit no theme (summaries stored before this field put every comment in a theme).
+    #[serde(default)]
+    pub unassigned: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +60,7 @@ impl StoredResult {
             note: None,
             embedder: String::new(),
             timings_ms: BTreeMap::new(),
+            unassigned: draft.unassigned.clone(),
         }
     }
 
@@ -75,6 +79,7 @@ impl StoredResult {
                 })
                 .collect(),
             overview: self.overview.clone(),
+            unassigned: self.unassigned.clone(),
         }
     }
 }
@@ -91,6 +96,7 @@ pub fn checks_of(report: &Report) -> SummaryChecks {
 
 pub fn view(stored: &StoredSummary) -> SummaryView {
     let result: Option<StoredResult> = stored.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let unassigned = result.as_ref().map(|r| r.unassigned.clone()).unwrap_or_default();
     let (themes, overview, checks, note) = match &result {
         Some(r) => (
             r.themes
@@ -101,6 +107,7 @@ pub fn view(stored: &StoredSummary) -> SummaryView {
                     comment_count: t.comment_count,
                     share: t.share,
                     quotes: t.quotes.clone(),
+                    comment_ids: t.members.clone(),
                 })
                 .collect(),
             r.overview.clone(),
@@ -121,6 +128,7 @@ pub fn view(stored: &StoredSummary) -> SummaryView {
         needs_review: stored.needs_review,
         comments_considered: stored.comments_considered.unwrap_or(0).max(0) as u64,
         themes,
+        unassigned_comment_ids: unassigned,
         overview,
         checks,
         approved_at: stored.approved_at,

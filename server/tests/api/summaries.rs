@@ -122,11 +122,32 @@ fn assert_grounded(summary: &Value, visible: &HashMap<i64, (String, String)>) {
             assert!(fold(body).contains(&fold(text)), "not verbatim: {text:?} from {body:?}");
         }
     }
+    // Every comment accounted for (api.md, "Summaries: every comment accounted for"): each
+    // visible comment in exactly one theme of its answer, or in "fits no theme".
+    let mut placed: HashMap<i64, usize> = HashMap::new();
+    for theme in summary["themes"].as_array().unwrap() {
+        let ids = theme["comment_ids"].as_array().unwrap_or_else(|| panic!("no comment_ids: {theme}"));
+        assert_eq!(ids.len() as u64, theme["comment_count"].as_u64().unwrap(), "{theme}");
+        for id in ids {
+            let id = id.as_i64().unwrap();
+            let (_, chose) = visible.get(&id).unwrap_or_else(|| panic!("member {id} is not a visible comment"));
+            assert_eq!(Some(chose.as_str()), theme["option"].as_str(), "member {id} of another answer");
+            *placed.entry(id).or_default() += 1;
+        }
+    }
+    for id in summary["unassigned_comment_ids"].as_array().unwrap_or_else(|| panic!("{summary}")) {
+        let id = id.as_i64().unwrap();
+        let (_, chose) = visible.get(&id).unwrap_or_else(|| panic!("unassigned {id} is not a visible comment"));
+        *per_option.entry(chose.clone()).or_default() += 1;
+        *placed.entry(id).or_default() += 1;
+    }
     let mut expected: HashMap<String, u64> = HashMap::new();
     for (_, option) in visible.values() {
         *expected.entry(option.clone()).or_default() += 1;
     }
-    assert_eq!(per_option, expected, "each option's themes hold all of its comments");
+    assert_eq!(per_option, expected, "each answer's themes and its comments that fit none hold all of its comments");
+    assert_eq!(placed.len(), visible.len(), "every visible comment is placed");
+    assert!(placed.values().all(|&n| n == 1), "a comment placed twice: {placed:?}");
 }
 
 async fn a_summary_is_grounded_approved_and_shown_to_readers(backend: Backend) {

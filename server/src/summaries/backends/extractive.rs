@@ -1,5 +1,5 @@
-//! Titles from each theme's telling words, an overview from a template over the counts.
-//! Deterministic; every figure it writes is one the checks accept.
+//! Titles in readers' own words (the span the pipeline chose for each theme), an overview from a
+//! template over the counts. Deterministic; every figure it writes is one the checks accept.
 
 use crate::summaries::skeleton::{Skeleton, SkeletonTheme};
 use crate::summaries::{Prose, WriteError, Writer};
@@ -19,7 +19,7 @@ impl Writer for Extractive {
     }
 
     fn model(&self) -> String {
-        "templates-v1".into()
+        "readers-words-v2".into()
     }
 
     fn parameters(&self) -> serde_json::Value {
@@ -31,20 +31,13 @@ impl Writer for Extractive {
     }
 }
 
+/// The theme's title in readers' own words (`SkeletonTheme::title`), or, where no member wrote a
+/// short enough opening sentence, a plain label of the answer.
 fn title(theme: &SkeletonTheme) -> String {
-    if theme.other {
-        return "Other reasons".into();
-    }
-    let words = &theme.keywords;
-    let listed = match words.len() {
-        0 => return format!("Why readers chose “{}”", theme.option_label),
-        1 => words[0].clone(),
-        n => format!("{} and {}", words[..n - 1].join(", "), words[n - 1]),
-    };
-    let mut chars = listed.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => listed,
+    if theme.title.is_empty() {
+        format!("Another reason for “{}”", theme.option_label)
+    } else {
+        theme.title.clone()
     }
 }
 
@@ -57,16 +50,15 @@ fn overview(skeleton: &Skeleton) -> String {
     options.sort_by_key(|o| std::cmp::Reverse(o.comments));
     for option in options.iter().take(4) {
         let themes: Vec<&SkeletonTheme> =
-            skeleton.themes.iter().filter(|t| t.option.as_deref() == Some(option.key.as_str()) && !t.other).collect();
+            skeleton.themes.iter().filter(|t| t.option.as_deref() == Some(option.key.as_str())).collect();
         let percent = (option.comments as f64 * 100.0 / skeleton.total_comments as f64).round();
         text.push_str(&format!(" “{}”: {} comments ({percent}%)", option.label, option.comments));
         match themes.first() {
-            Some(top) if top.keywords.is_empty() => text.push('.'),
-            Some(top) if themes.len() > 1 || top.members.len() as u64 != option.comments => {
-                text.push_str(&format!(", most often about {} ({}).", title(top).to_lowercase(), top.members.len()))
+            // A reader's sentence, in quotation marks: the checks hold it to the comment it came from.
+            Some(top) if !top.title.is_empty() => {
+                text.push_str(&format!("; the reason given most often ({}): “{}”.", top.members.len(), top.title))
             }
-            Some(top) => text.push_str(&format!(", about {}.", title(top).to_lowercase())),
-            None => text.push('.'),
+            _ => text.push('.'),
         }
     }
     text

@@ -35,7 +35,31 @@ fn good() -> Draft {
             },
         ],
         overview: "Of 8 voters, 75% expect growth to stall; 2 of 4 comments blame power.".into(),
+        unassigned: vec![],
     }
+}
+
+#[test]
+fn every_comment_is_in_exactly_one_place() {
+    // Comment 4 moved to "fits no theme": still accounted for.
+    let mut draft = good();
+    draft.themes[1].members = vec![3];
+    draft.themes[1].comment_count = 1;
+    draft.themes[1].share = 0.25;
+    draft.overview = "Of 8 voters, 75% expect growth to stall.".into();
+    draft.unassigned = vec![4];
+    assert!(check(&draft, &facts()).passed(), "{:?}", check(&draft, &facts()).problems);
+    // Dropped from both: missing.
+    draft.unassigned = vec![];
+    let report = check(&draft, &facts());
+    assert!(!report.citations_valid);
+    assert!(report.problems.iter().any(|p| p.contains("comment 4 first")), "{:?}", report.problems);
+    // In a theme and in "fits no theme": twice.
+    draft.unassigned = vec![3, 4];
+    assert!(check(&draft, &facts()).problems.iter().any(|p| p.contains("comment 3 is both")));
+    // A comment that is not the poll's.
+    draft.unassigned = vec![4, 99];
+    assert!(check(&draft, &facts()).problems.iter().any(|p| p.contains("comment 99")));
 }
 
 #[test]
