@@ -131,6 +131,11 @@ pub struct SummariserArgs {
     #[arg(long = "summariser-timeout", env = "POLLTELLIGENCE_SUMMARISER_TIMEOUT", default_value_t = 120)]
     pub timeout_s: u64,
 
+    /// For `openai`: ask for a streamed answer (`false`: one JSON answer, for servers or proxies
+    /// that buffer or refuse server-sent events).
+    #[arg(long = "summariser-stream", env = "POLLTELLIGENCE_SUMMARISER_STREAM", default_value_t = true, action = clap::ArgAction::Set)]
+    pub stream: bool,
+
     /// The model cache that `polltelligence models fetch` fills (embeddings, `local`).
     #[arg(long = "models", env = "POLLTELLIGENCE_MODELS")]
     pub models: Option<std::path::PathBuf>,
@@ -150,6 +155,7 @@ impl Default for SummariserArgs {
             key: None,
             concurrency: 4,
             timeout_s: 120,
+            stream: true,
             models: None,
             workers: 1,
         }
@@ -172,6 +178,7 @@ impl SummariserArgs {
                     concurrency: self.concurrency.max(1),
                     timeout: std::time::Duration::from_secs(self.timeout_s.max(1)),
                     retries: 2,
+                    stream: self.stream,
                 })
             }
             (None, None) => None,

@@ -30,6 +30,8 @@ pub use poll::{
     ChoiceKind, OptionView, Poll, PollId, PollKind, PollOption, PollStatus, PollView, Publication, ResultsVisibility,
 };
 pub use results::{Counted, OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};
-pub use summary::{summary_email, SummaryChecks, SummaryEdits, SummaryQuote, SummaryTheme, SummaryView, ThemeEdit};
+pub use summary::{
+    summary_email, SummaryChecks, SummaryEdits, SummaryQuote, SummaryStatus, SummaryTheme, SummaryView, ThemeEdit,
+};
 pub use text::{control_character, control_problem, without_invisibles};
 pub use workflow::{EditError, PollAction, Stage, Transition};

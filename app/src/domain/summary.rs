@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct SummaryView {
     pub id: i64,
     pub poll_id: i64,
-    /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
+    pub status: SummaryStatus,
     pub progress: f64,
     pub backend: String,
     pub model: Option<String>,
@@ -40,7 +39,40 @@ pub struct SummaryView {
 
 impl SummaryView {
     pub fn finished(&self) -> bool {
-        matches!(self.status.as_str(), "done" | "failed")
+        self.status.finished()
+    }
+}
+
+/// Where a summary job is: waiting for a worker, being made, finished, or given up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum SummaryStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl SummaryStatus {
+    /// As stored (`summaries.status`) and as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SummaryStatus::Queued => "queued",
+            SummaryStatus::Running => "running",
+            SummaryStatus::Done => "done",
+            SummaryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [SummaryStatus::Queued, SummaryStatus::Running, SummaryStatus::Done, SummaryStatus::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    pub fn finished(self) -> bool {
+        matches!(self, SummaryStatus::Done | SummaryStatus::Failed)
     }
 }
 
@@ -168,7 +200,7 @@ mod tests {
         let summary = SummaryView {
             id: 1,
             poll_id: 1,
-            status: "done".into(),
+            status: SummaryStatus::Done,
             progress: 1.0,
             backend: "extractive".into(),
             model: None,

@@ -17,7 +17,7 @@ mod votes;
 pub use postgres::PostgresStore;
 pub use rows::{NewAudit, PollFilter, StoredComment, StoredSession};
 pub use sqlite::SqliteStore;
-pub use summaries::{FinishedSummary, StoredSummary, SummaryStore, MAX_ATTEMPTS};
+pub use summaries::{Audited, FinishedSummary, StoredSummary, SummaryStore, MAX_ATTEMPTS};
 
 use app::domain::{
     ApiTokenView, AuditView, EditorId, Email, NewPoll, OptionKey, Poll, PollId, Slug, VoteOutcome, VoteSource,

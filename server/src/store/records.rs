@@ -351,7 +351,7 @@ where
 type PollQuery<'q, DB> = sqlx::query::QueryScalar<'q, DB, i64, <DB as Database>::Arguments<'q>>;
 
 /// Writes an audit row on an open connection or transaction, for the poll `(id, slug)` if any.
-async fn insert_audit<DB>(
+pub(super) async fn insert_audit<DB>(
     db: &mut DB::Connection,
     audit: &NewAudit,
     poll: Option<(i64, &str)>,

@@ -5,6 +5,7 @@
 //! another instance is claiming; SQLite has one writer at a time).
 
 use super::engine::Column;
+use super::records::insert_audit;
 use super::StoreError;
 use app::domain::PollId;
 use chrono::{DateTime, Utc};
@@ -16,7 +17,9 @@ pub const MAX_ATTEMPTS: i32 = 3;
 pub struct StoredSummary {
     pub id: i64,
     pub poll_id: i64,
-    pub status: String,
+    /// As the row holds it; read it through [`StoredSummary::status`].
+    #[sqlx(rename = "status")]
+    pub status_text: String,
     pub progress: f64,
     pub backend: String,
     pub model: Option<String>,
@@ -35,6 +38,14 @@ pub struct StoredSummary {
     pub worker: Option<String>,
 }
 
+impl StoredSummary {
+    /// The job's status. The column only ever holds the four names (each statement here writes
+    /// one of them); anything else reads as failed rather than as a job still to run.
+    pub fn status(&self) -> app::domain::SummaryStatus {
+        app::domain::SummaryStatus::parse(&self.status_text).unwrap_or(app::domain::SummaryStatus::Failed)
+    }
+}
+
 /// What a worker writes when a job is done.
 #[derive(Debug, Clone)]
 pub struct FinishedSummary {
@@ -47,15 +58,25 @@ pub struct FinishedSummary {
     pub result: String,
 }
 
+/// The audit row of a change, written in the change's own transaction: made from the id of the
+/// row the change touched, for the poll `(id, slug)`.
+pub struct Audited<'a> {
+    pub entry: &'a (dyn Fn(i64) -> super::NewAudit + Send + Sync),
+    pub poll: (PollId, &'a str),
+}
+
 #[async_trait::async_trait]
 pub trait SummaryStore: Send + Sync {
     /// Queues a summary of `poll`, or returns the one already queued or running (`false`).
+    /// A new one's audit row (`audit`, given the new summary's id) is written in the same
+    /// transaction.
     async fn enqueue_summary(
         &self,
         poll: PollId,
         backend: &str,
         requested_by: Option<i64>,
         at: DateTime<Utc>,
+        audit: Option<Audited<'_>>,
     ) -> Result<(StoredSummary, bool), StoreError>;
     async fn summary(&self, id: i64) -> Result<Option<StoredSummary>, StoreError>;
     /// Newest first.
@@ -93,11 +114,13 @@ pub trait SummaryStore: Send + Sync {
         result: &str,
         needs_review: bool,
         at: DateTime<Utc>,
+        audit: Audited<'_>,
     ) -> Result<bool, StoreError>;
     /// Queues a summary for every poll closed by `now` that asks for one on close, has
     /// visible comments and has never been summarised. Returns how many were queued.
     async fn enqueue_closed_polls(&self, now: DateTime<Utc>, backend: &str) -> Result<u64, StoreError>;
-    async fn set_summarise_on_close(&self, poll: PollId, on: bool) -> Result<bool, StoreError>;
+    /// With its audit row, in one transaction.
+    async fn set_summarise_on_close(&self, poll: PollId, on: bool, audit: Audited<'_>) -> Result<bool, StoreError>;
     async fn summarise_on_close(&self, poll: PollId) -> Result<bool, StoreError>;
 }
 
@@ -187,23 +210,30 @@ where
         backend: &str,
         requested_by: Option<i64>,
         at: DateTime<Utc>,
+        audit: Option<Audited<'_>>,
     ) -> Result<(StoredSummary, bool), StoreError> {
         let insert = returning_insert();
+        let mut tx = self.pool.begin().await?;
         let created = sqlx::query_as::<DB, StoredSummary>(&insert)
             .bind(poll.0)
             .bind(backend)
             .bind(requested_by)
             .bind(at)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
         if let Some(created) = created {
+            if let Some(audit) = &audit {
+                insert_audit::<DB>(&mut tx, &(audit.entry)(created.id), Some((audit.poll.0 .0, audit.poll.1))).await?;
+            }
+            tx.commit().await?;
             return Ok((created, true));
         }
+        tx.rollback().await?;
         let active = select(sql::ACTIVE);
         match sqlx::query_as::<DB, StoredSummary>(&active).bind(poll.0).fetch_optional(&self.pool).await? {
             Some(running) => Ok((running, false)),
             // It finished between the two statements: ask again.
-            None => Box::pin(self.enqueue_summary(poll, backend, requested_by, at)).await,
+            None => Box::pin(self.enqueue_summary(poll, backend, requested_by, at, audit)).await,
         }
     }
 
@@ -288,13 +318,24 @@ where
         result: &str,
         needs_review: bool,
         at: DateTime<Utc>,
+        audit: Audited<'_>,
     ) -> Result<bool, StoreError> {
-        let outcome = changed(
-            sqlx::query::<DB>(sql::APPROVE).bind(id).bind(editor).bind(at).bind(result).bind(needs_review),
-            &self.pool,
-        )
-        .await?;
-        Ok(outcome == 1)
+        let mut tx = self.pool.begin().await?;
+        let approved = sqlx::query::<DB>(sql::APPROVE)
+            .bind(id)
+            .bind(editor)
+            .bind(at)
+            .bind(result)
+            .bind(needs_review)
+            .fetch_all(&mut *tx)
+            .await?
+            .len()
+            == 1;
+        if approved {
+            insert_audit::<DB>(&mut tx, &(audit.entry)(id), Some((audit.poll.0 .0, audit.poll.1))).await?;
+        }
+        tx.commit().await?;
+        Ok(approved)
     }
 
     async fn enqueue_closed_polls(&self, now: DateTime<Utc>, backend: &str) -> Result<u64, StoreError> {
@@ -302,9 +343,14 @@ where
         Ok(outcome)
     }
 
-    async fn set_summarise_on_close(&self, poll: PollId, on: bool) -> Result<bool, StoreError> {
-        let outcome = changed(sqlx::query::<DB>(sql::SET_ON_CLOSE).bind(poll.0).bind(on), &self.pool).await?;
-        Ok(outcome == 1)
+    async fn set_summarise_on_close(&self, poll: PollId, on: bool, audit: Audited<'_>) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let set = sqlx::query::<DB>(sql::SET_ON_CLOSE).bind(poll.0).bind(on).fetch_all(&mut *tx).await?.len() == 1;
+        if set {
+            insert_audit::<DB>(&mut tx, &(audit.entry)(poll.0), Some((audit.poll.0 .0, audit.poll.1))).await?;
+        }
+        tx.commit().await?;
+        Ok(set)
     }
 
     async fn summarise_on_close(&self, poll: PollId) -> Result<bool, StoreError> {

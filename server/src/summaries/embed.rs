@@ -90,7 +90,7 @@ pub fn is_stopword(word: &str) -> bool {
 }
 
 #[cfg(feature = "ml")]
-pub use minilm::MiniLm;
+pub use minilm::{best_device, MiniLm};
 
 #[cfg(feature = "ml")]
 mod minilm {
@@ -105,6 +105,12 @@ mod minilm {
     /// attention cost grows with the square of the length).
     const MAX_TOKENS: usize = 128;
     const BATCH: usize = 64;
+
+    /// The first GPU where candle was built with CUDA (`.ci/build-cuda`) and one is present, else
+    /// the CPU (`CUDA_VISIBLE_DEVICES=` forces the CPU on a GPU machine).
+    pub fn best_device() -> Device {
+        Device::new_cuda(0).unwrap_or(Device::Cpu)
+    }
 
     pub struct MiniLm {
         model: BertModel,

@@ -39,7 +39,7 @@ pub fn embedder(models: &Path, words: bool) -> Result<Arc<dyn Embedder>, EvalErr
     #[cfg(feature = "ml")]
     {
         super::models::present(models, &super::models::EMBEDDER, false)?;
-        let model = super::embed::MiniLm::load(&super::models::embedder_dir(models), candle_core::Device::Cpu)
+        let model = super::embed::MiniLm::load(&super::models::embedder_dir(models), super::embed::best_device())
             .map_err(summariser)?;
         Ok(Arc::new(model))
     }
@@ -108,7 +108,11 @@ pub async fn bench(dir: &Path, comments: usize, embedder: Arc<dyn Embedder>, mod
     fixture.input.comments.truncate(comments);
     distinct(&mut fixture.input.comments);
     let n = fixture.input.comments.len();
-    println!("summaries bench: {n} distinct comments, embeddings: {}, backend: extractive", embedder.id());
+    println!(
+        "summaries bench: {n} distinct comments, embeddings: {} on {}, backend: extractive",
+        embedder.id(),
+        embedder_device(&*embedder)
+    );
     let started = Instant::now();
     let outcome = run(&fixture, embedder, &Extractive).await?;
     let total = started.elapsed();
@@ -170,6 +174,16 @@ pub fn distinct(comments: &mut [super::checks::SourceComment]) {
             comment.body = format!("{} {tone}, I see it {place}, and {also}.", comment.body);
         }
     }
+}
+
+/// Where the embeddings run: the hashed words always on the CPU, MiniLM where candle found a GPU.
+fn embedder_device(embedder: &dyn Embedder) -> &'static str {
+    #[cfg(feature = "ml")]
+    if embedder.id() != Lexical.id() {
+        return if super::embed::best_device().is_cuda() { "cuda" } else { "cpu" };
+    }
+    let _ = embedder;
+    "cpu"
 }
 
 /// This process's peak resident memory (KiB), from Linux's `/proc/self/status`.

@@ -9,7 +9,7 @@ use super::checks::{self};
 use super::embed::Embedder;
 use super::view::{self, StoredResult};
 use crate::clock::Clock;
-use crate::store::{NewAudit, Store};
+use crate::store::{Audited, NewAudit, Store};
 use app::domain::{AppError, AuditAction, EditorIdentity, PollId, SummaryEdits, SummaryView};
 use std::sync::Arc;
 use tokio::sync::{Notify, OnceCell};
@@ -74,22 +74,23 @@ impl Summaries {
         };
         self.config.available(kind).map_err(|why| AppError::BackendUnavailable(why.to_string()))?;
         let target = self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
+        let now = self.clock.now();
+        let audit = by.map(|by| {
+            move |id: i64| NewAudit {
+                editor: by.id,
+                action: AuditAction::SummarisedComments,
+                detail: format!("summary {id} ({})", kind.as_str()),
+                at: now,
+            }
+        });
+        let audited = audit.as_ref().map(|entry| Audited { entry, poll: (target.id, target.slug.as_str()) });
         let (stored, created) = self
             .store
             .summaries()
-            .enqueue_summary(PollId(poll), kind.as_str(), by.map(|b| b.id.0), self.clock.now())
+            .enqueue_summary(PollId(poll), kind.as_str(), by.map(|b| b.id.0), now, audited)
             .await
             .map_err(internal)?;
         if created {
-            if let Some(by) = by {
-                let audit = NewAudit {
-                    editor: by.id,
-                    action: AuditAction::SummarisedComments,
-                    detail: format!("summary {} ({})", stored.id, kind.as_str()),
-                    at: self.clock.now(),
-                };
-                self.store.record_audit(&audit, Some((target.id, target.slug.as_str()))).await.map_err(internal)?;
-            }
             self.wake.notify_one();
         }
         Ok((view::view(&stored), created))
@@ -118,24 +119,26 @@ impl Summaries {
 
     pub async fn set_summarise_on_close(&self, by: &EditorIdentity, poll: i64, on: bool) -> Result<(), AppError> {
         let target = self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
-        self.store.summaries().set_summarise_on_close(target.id, on).await.map_err(internal)?;
-        let audit = NewAudit {
+        let now = self.clock.now();
+        let entry = move |_: i64| NewAudit {
             editor: by.id,
             action: AuditAction::SetSummaryOnClose,
             detail: if on { "on".into() } else { "off".into() },
-            at: self.clock.now(),
+            at: now,
         };
-        self.store.record_audit(&audit, Some((target.id, target.slug.as_str()))).await.map_err(internal)
+        let audited = Audited { entry: &entry, poll: (target.id, target.slug.as_str()) };
+        self.store.summaries().set_summarise_on_close(target.id, on, audited).await.map_err(internal)?;
+        Ok(())
     }
 
     /// Approves a finished summary, with the editor's edits, after checking it again against
     /// the poll as it is now (a comment hidden since, or votes cast since, fail it).
     pub async fn approve(&self, id: i64, by: &EditorIdentity, edits: SummaryEdits) -> Result<SummaryView, AppError> {
         let stored = self.store.summaries().summary(id).await.map_err(internal)?.ok_or(AppError::SummaryNotFound)?;
-        if stored.status != "done" {
+        if stored.status() != app::domain::SummaryStatus::Done {
             return Err(AppError::SummaryNotReady(format!(
                 "This summary is {}: only a finished one can be approved.",
-                stored.status
+                stored.status().as_str()
             )));
         }
         let mut result: StoredResult = stored
@@ -182,18 +185,22 @@ impl Summaries {
         result.checks = view::checks_of(&report);
         let json = serde_json::to_string(&result).map_err(|_| AppError::Internal)?;
         let now = self.clock.now();
+        let entry = move |id: i64| NewAudit {
+            editor: by.id,
+            action: AuditAction::ApprovedSummary,
+            detail: format!("summary {id}"),
+            at: now,
+        };
+        let audited = Audited { entry: &entry, poll: (poll.id, poll.slug.as_str()) };
         if !self
             .store
             .summaries()
-            .approve_summary(id, by.id.0, &json, stored.needs_review, now)
+            .approve_summary(id, by.id.0, &json, stored.needs_review, now, audited)
             .await
             .map_err(internal)?
         {
             return Err(AppError::SummaryNotReady("This summary changed while you approved it; reload.".into()));
         }
-        let audit =
-            NewAudit { editor: by.id, action: AuditAction::ApprovedSummary, detail: format!("summary {id}"), at: now };
-        self.store.record_audit(&audit, Some((poll.id, poll.slug.as_str()))).await.map_err(internal)?;
         self.get(id).await
     }
 }

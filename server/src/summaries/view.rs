@@ -119,7 +119,7 @@ pub fn view(stored: &StoredSummary) -> SummaryView {
     SummaryView {
         id: stored.id,
         poll_id: stored.poll_id,
-        status: stored.status.clone(),
+        status: stored.status(),
         progress: stored.progress,
         backend: stored.backend.clone(),
         model: stored.model.clone(),

@@ -98,7 +98,7 @@ impl Summaries {
                     match super::models::present(&self.config.models, &super::models::EMBEDDER, false) {
                         Ok(()) => {
                             let loaded = tokio::task::spawn_blocking(move || {
-                                super::embed::MiniLm::load(&dir, candle_core::Device::Cpu)
+                                super::embed::MiniLm::load(&dir, super::embed::best_device())
                             })
                             .await;
                             match loaded {

@@ -211,6 +211,32 @@ async fn a_summary_is_grounded_approved_and_shown_to_readers(backend: Backend) {
     let listed: Vec<i64> = list["summaries"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
     assert_eq!(listed, vec![second, id], "newest first");
 
+    // The dashboard opens every theme onto its comments, says how many fit none, and counts
+    // each theme against its answer's readers.
+    let dashboard = editor.client.get(app.url(&format!("/editor/polls/{poll}"))).send().await.unwrap();
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    let html = dashboard.text().await.unwrap();
+    let themes = repeat["themes"].as_array().unwrap();
+    assert_eq!(
+        html.matches("<details class=\"theme-comments\"").count(),
+        themes.len() + 1,
+        "one per theme and one for none"
+    );
+    let loose = repeat["unassigned_comment_ids"].as_array().unwrap().len();
+    let plural = if loose == 1 { "comment" } else { "comments" };
+    assert!(html.contains(&format!("Fits no theme: {loose} {plural}")), "{html}");
+    for theme in themes {
+        let option = theme["option"].as_str().unwrap();
+        let readers = visible.values().filter(|(_, chose)| chose == option).count();
+        let counted = format!("{} of {readers} readers who chose", theme["comment_count"]);
+        assert!(html.contains(&counted), "{counted:?} missing");
+        let member = theme["comment_ids"][0].as_i64().unwrap();
+        assert!(
+            html.contains(&format!("<a href=\"#comment-{member}\">comment {member}</a>")),
+            "member {member} not listed"
+        );
+    }
+
     // Readers see nothing until an editor approves.
     let page = reqwest::get(app.url("/polls/power-or-money")).await.unwrap().text().await.unwrap();
     assert!(!page.contains("What readers said"));
@@ -239,6 +265,25 @@ async fn a_summary_is_grounded_approved_and_shown_to_readers(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["summary"]["approved_at"].is_string());
     assert_eq!(body["summary"]["overview"], overview);
+    // Each change came with its audit row (written in the change's own transaction): the two
+    // summaries asked for and the approval, and no row for the refused approvals.
+    let (_, audit) = get_json(&editor.client, app.url("/rpc/editor/audit")).await;
+    let rows: Vec<(String, String)> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] != "signed_in" && e["action"] != "moderated_comment" && e["action"] != "hid_comment")
+        .map(|e| (e["action"].as_str().unwrap().to_owned(), e["detail"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        rows.iter().map(|(a, d)| format!("{a}: {d}")).collect::<Vec<_>>(),
+        [
+            format!("approved_summary: summary {id}"),
+            format!("summarised_comments: summary {second} (extractive)"),
+            format!("summarised_comments: summary {id} (extractive)"),
+        ],
+        "{audit}"
+    );
 
     let page = reqwest::get(app.url("/polls/power-or-money")).await.unwrap().text().await.unwrap();
     assert!(page.contains("What readers said"), "the approved summary is on the poll page");

@@ -1,6 +1,7 @@
 //! The model backends of the summariser: `openai` against a mock OpenAI-compatible server
-//! that this test starts (good answers, invented quotes, 429s, time-outs, garbage, streaming),
-//! and `local` with SmolLM2 from the model cache, end to end.
+//! that this test starts (good answers, invented quotes, 429s, time-outs, garbage, streaming:
+//! the failures a real server will not produce on demand) and against a real one nobody here
+//! wrote (llama.cpp's, serving SmolLM2), and `local` with SmolLM2 from the model cache, end to end.
 
 use crate::helpers::*;
 use crate::on_both_stores;
@@ -130,6 +131,7 @@ fn with_openai(url: &str) -> SummariserConfig {
             concurrency: 2,
             timeout: Duration::from_secs(1),
             retries: 2,
+            stream: true,
         }),
         ..summariser()
     }
@@ -290,6 +292,105 @@ async fn local_model_writes_a_summary_that_passes_the_checks(backend: Backend) {
     );
 }
 
+/// llama.cpp's OpenAI-compatible server (PyPI `llama-cpp-python[server]`, built once by
+/// `.ci/setup` into `~/.cache/polltelligence/llama`, or the Python in
+/// `POLLTELLIGENCE_LLAMA_PYTHON`) serving the SmolLM2 GGUF from the model cache; stopped on drop.
+struct LlamaServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl LlamaServer {
+    async fn start() -> LlamaServer {
+        let python =
+            std::env::var_os("POLLTELLIGENCE_LLAMA_PYTHON").map(std::path::PathBuf::from).unwrap_or_else(|| {
+                std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                    .join(".cache/polltelligence/llama/bin/python")
+            });
+        assert!(python.exists(), "{} is missing: run .ci/setup (it builds llama-cpp-python[server])", python.display());
+        let model = server::summaries::models::generator_path(&server::summaries::models::default_dir());
+        assert!(model.exists(), "{} is missing: run `polltelligence models fetch` (make test does)", model.display());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = tempfile::tempfile().unwrap();
+        let child = std::process::Command::new(&python)
+            .args(["-m", "llama_cpp.server", "--host", "127.0.0.1", "--port", &port.to_string(), "--n_ctx", "4096"])
+            .args(["--n_threads", "2", "--model_alias", "smollm2", "--model"])
+            .arg(&model)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+        let server = LlamaServer { child, url: format!("http://127.0.0.1:{port}/v1") };
+        let ready = std::time::Instant::now();
+        loop {
+            if let Ok(response) = reqwest::get(format!("{}/models", server.url)).await {
+                if response.status().is_success() {
+                    break;
+                }
+            }
+            assert!(ready.elapsed() < Duration::from_secs(60), "llama.cpp's server did not start in 60 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        server
+    }
+}
+
+impl Drop for LlamaServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A real inference engine, streamed and plain: the answer travels the whole way (request,
+/// server-sent events or one JSON body, parsing, the checks). A 135M model may well write text
+/// the checks refuse; then the summary is the extractive one, flagged, and the reason is what the
+/// model wrote, never how the server answered.
+async fn openai_against_llama_cpp_streamed_and_plain(backend: Backend) {
+    let llama = LlamaServer::start().await;
+    for stream in [true, false] {
+        let config = SummariserConfig {
+            openai: Some(OpenAiConfig {
+                base_url: llama.url.clone(),
+                model: "smollm2".into(),
+                key: None,
+                concurrency: 1,
+                timeout: Duration::from_secs(60),
+                retries: 0,
+                stream,
+            }),
+            ..summariser()
+        };
+        let app = spawn_app_with(backend, Options { summariser: Some(config), ..Options::default() }).await;
+        app.add_poll(closed_poll("llama")).await;
+        add_comments(&app, "llama", &reader_comments()[..12]).await;
+        let poll = app.store.poll_by_slug(&Slug::parse("llama").unwrap()).await.unwrap().unwrap().id.0;
+        let (queued, _) = app.summaries.start(poll, Some("openai"), None).await.unwrap();
+        assert_eq!(run_jobs(&app).await, 1);
+        let summary = serde_json::to_value(app.summaries.get(queued.id).await.unwrap()).unwrap();
+        eprintln!("llama.cpp (stream: {stream}): {summary}");
+        assert_checks_pass(&summary);
+        if summary["backend"] == "openai" {
+            assert_eq!(summary["parameters"]["writer"]["stream"], stream, "{summary}");
+            assert_eq!(summary["model"], "smollm2");
+            assert_eq!(summary["needs_review"], false);
+        } else {
+            let note = summary["note"].as_str().unwrap_or_default();
+            assert!(note.contains("failed the checks") || note.contains("not usable"), "stream {stream}: {note}");
+            for transport in [
+                "could not be reached",
+                "did not answer",
+                "answered",
+                "streamed chunk",
+                "answer is not JSON",
+                "no choices",
+            ] {
+                assert!(!note.contains(transport), "the server, not the model, failed (stream {stream}): {note}");
+            }
+        }
+    }
+}
+
 /// A corrupt model file: the job still finishes, with the extractive summary flagged for
 /// review and a note naming the file; so does a corrupt embedding model (hashed words instead).
 async fn corrupt_model_files_give_a_flagged_summary_not_a_crash(backend: Backend) {
@@ -327,4 +428,5 @@ on_both_stores!(
     openai_429_then_success,
     openai_timeouts_and_garbage_fall_back,
     local_model_writes_a_summary_that_passes_the_checks,
+    openai_against_llama_cpp_streamed_and_plain,
 );

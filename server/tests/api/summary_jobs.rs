@@ -38,7 +38,7 @@ async fn closing_a_poll_queues_its_summary(backend: Backend) {
     let closes = poll_id(&app, "closes-soon").await;
     let listed = app.summaries.list(closes).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].status, "done");
+    assert_eq!(listed[0].status, app::domain::SummaryStatus::Done);
     assert!(app.summaries.list(no_auto).await.unwrap().is_empty());
 }
 
@@ -75,7 +75,7 @@ async fn a_job_survives_a_restart(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let finished = finished.expect("the restarted server finished the job");
-    assert_eq!(finished.status, "done", "{finished:?}");
+    assert_eq!(finished.status, app::domain::SummaryStatus::Done, "{finished:?}");
     let stored = restarted.store.summaries().summary(queued.id).await.unwrap().unwrap();
     assert_eq!(stored.attempts, 2, "claimed once by the dead worker, once by the new one");
     // The dead worker coming back cannot overwrite the result.
@@ -129,7 +129,7 @@ async fn workers_never_share_a_job(backend: Backend) {
     assert_eq!(a + b, 6, "{a} + {b}");
     for n in 6..12 {
         let summaries = app.summaries.list(poll_id(&app, &format!("shared-{n}")).await).await.unwrap();
-        assert_eq!(summaries[0].status, "done");
+        assert_eq!(summaries[0].status, app::domain::SummaryStatus::Done);
         let stored = app.store.summaries().summary(summaries[0].id).await.unwrap().unwrap();
         assert_eq!(stored.attempts, 1);
     }

@@ -66,6 +66,9 @@ fn DashboardView(
     keep_live(dashboard.poll.id, live);
     let Dashboard { poll, comments, summary, summary_backends, summarise_on_close, .. } = dashboard;
     let comments_shown = comments.len();
+    // What the summary panel shows of each comment behind a theme (the same comments as the list).
+    let briefs: std::sync::Arc<std::collections::HashMap<i64, (String, Vec<String>)>> =
+        std::sync::Arc::new(comments.iter().map(|c| (c.id, (c.body.clone(), c.choices.clone()))).collect());
     let id = poll.id;
     let view_ = poll.poll.clone();
     let counted = crate::domain::Counted::of(view_.max_choices);
@@ -165,7 +168,7 @@ fn DashboardView(
     let page_url = kit.as_ref().ok().map(|kit| kit.page_url.clone());
     let summary = view! {
         <super::summary::SummaryPanel me=me.clone() poll=id summary backends=summary_backends
-            options=poll.poll.options.clone() comments=comments_shown automatic=summarise_on_close page_url/>
+            options=poll.poll.options.clone() comments=comments_shown automatic=summarise_on_close page_url briefs/>
     };
     view! { {head}{figures}{summary}<super::share::SharePanel kit stage=poll.stage/>{comments} }.into_any()
 }

@@ -6,8 +6,8 @@
 
 use super::share::CopyField;
 use super::Csrf;
-use crate::components::{comments, LocalTime};
-use crate::domain::{summary_email, EditorIdentity, OptionView, SummaryView};
+use crate::components::{comments, thousands, LocalTime};
+use crate::domain::{summary_email, EditorIdentity, OptionView, SummaryStatus, SummaryView};
 use leptos::prelude::*;
 
 #[component]
@@ -21,6 +21,8 @@ pub fn SummaryPanel(
     automatic: bool,
     /// The poll's public address, for the email block (none where it is not known).
     page_url: Option<String>,
+    /// Each comment's text and the labels its writer chose, by id: what a theme's list shows.
+    briefs: Briefs,
 ) -> impl IntoView {
     let current = RwSignal::new(summary);
     // While a summary runs, follow its progress; the stream ends with the finished summary.
@@ -58,7 +60,7 @@ pub fn SummaryPanel(
                 <span class="hint">{if automatic { "A summary is made when the poll closes. " } else { "No summary is made when the poll closes. " }}</span>
                 <button type="submit" class="link">{if automatic { "Turn off" } else { "Turn on" }}</button>
             </form>
-            {move || current.get().map(|s| view! { <SummaryBody me=me_.clone() summary=s options=options.get_value() page_url=page_url.clone()/> })}
+            {move || current.get().map(|s| view! { <SummaryBody me=me_.clone() summary=s options=options.get_value() page_url=page_url.clone() briefs=briefs.clone()/> })}
         </section>
     }
 }
@@ -78,24 +80,25 @@ fn SummaryBody(
     summary: SummaryView,
     options: Vec<OptionView>,
     page_url: Option<String>,
+    briefs: Briefs,
 ) -> impl IntoView {
-    match summary.status.as_str() {
-        "queued" | "running" => {
+    match summary.status {
+        SummaryStatus::Queued | SummaryStatus::Running => {
             let percent = (summary.progress * 100.0).round();
             view! {
                 <div class="summary-progress" role="status" aria-live="polite">
                     <progress max="1" value=summary.progress aria-label="Summary progress"></progress>
-                    <span>{if summary.status == "queued" { "Waiting for a worker…".to_owned() } else { format!("Summarising… {percent}%") }}</span>
+                    <span>{if summary.status == SummaryStatus::Queued { "Waiting for a worker…".to_owned() } else { format!("Summarising… {percent}%") }}</span>
                     <noscript>" Reload the page to see how it is going."</noscript>
                 </div>
             }
             .into_any()
         }
-        "failed" => view! {
+        SummaryStatus::Failed => view! {
             <p class="error" role="alert">"The summary failed: "{summary.note.clone().unwrap_or_default()}</p>
         }
         .into_any(),
-        _ => view! { <FinishedSummary me summary options page_url/> }.into_any(),
+        SummaryStatus::Done => view! { <FinishedSummary me summary options page_url briefs/> }.into_any(),
     }
 }
 
@@ -105,6 +108,7 @@ fn FinishedSummary(
     summary: SummaryView,
     options: Vec<OptionView>,
     page_url: Option<String>,
+    briefs: Briefs,
 ) -> impl IntoView {
     let checks = [
         ("Quotes are readers' exact words", summary.checks.quotes_verbatim),
@@ -123,6 +127,24 @@ fn FinishedSummary(
                 .unwrap_or_else(|| "All answers".into())
         }
     };
+    // How many of the summary's comments came from each answer's readers: its themes' members
+    // and its comments that fit no theme.
+    let readers_of = {
+        let (summary, briefs, labels) = (summary.clone(), briefs.clone(), labels.clone());
+        move |key: &Option<String>| -> u64 {
+            let themed: u64 = summary.themes.iter().filter(|t| &t.option == key).map(|t| t.comment_count).sum();
+            let label = labels.iter().find(|(k, _)| Some(k) == key.as_ref()).map(|(_, l)| l.as_str());
+            let loose = summary
+                .unassigned_comment_ids
+                .iter()
+                .filter(|id| {
+                    briefs.get(id).is_some_and(|(_, chose)| label.is_some_and(|l| chose.iter().any(|c| c == l)))
+                })
+                .count() as u64;
+            themed + loose
+        }
+    };
+    let unassigned = summary.unassigned_comment_ids.clone();
     let id = summary.id;
     let approved = summary.approved_at;
     let email = approved.is_some().then(|| (summary.clone(), labels.clone())).zip(page_url);
@@ -147,7 +169,8 @@ fn FinishedSummary(
                 let field = format!("summary-title-{n}");
                 view! {
                     <fieldset class="summary-theme">
-                        <legend>{format!("{} · {} · {}% of comments", label_of(&theme.option), comments(theme.comment_count), (theme.share * 100.0).round())}</legend>
+                        <legend>{format!("{} · {} of {} readers who chose “{}” · {}% of comments", label_of(&theme.option),
+                            thousands(theme.comment_count), thousands(readers_of(&theme.option)), label_of(&theme.option), (theme.share * 100.0).round())}</legend>
                         <label for=field.clone()>"Theme title"</label>
                         <input id=field type="text" name="title" value=theme.title.clone() maxlength="90"/>
                         <ul class="quotes">
@@ -156,9 +179,13 @@ fn FinishedSummary(
                                     <a href=format!("#comment-{}", q.comment_id)>{format!("comment {}", q.comment_id)}</a></li>
                             }).collect_view()}
                         </ul>
+                        <ThemeComments heading=format!("Read all {}", comments(theme.comment_count)) ids=theme.comment_ids.clone() briefs=briefs.clone()/>
                     </fieldset>
                 }
             }).collect_view()}
+            <div class="summary-unassigned">
+                <ThemeComments heading=format!("Fits no theme: {}", comments(unassigned.len() as u64)) ids=unassigned briefs=briefs.clone()/>
+            </div>
             <button type="submit" class="primary">{if approved.is_some() { "Save and keep approved" } else { "Approve and show to readers" }}</button>
             <span class="hint">" Edits are checked again: figures must match the data, quotes must be readers' words."</span>
         </form>
@@ -166,6 +193,39 @@ fn FinishedSummary(
             <p class="success" role="status">"Approved "<LocalTime at/>": shown on the poll page with the final results."</p>
         })}
         {email.map(|((summary, labels), page_url)| view! { <SummaryEmail summary labels page_url/> })}
+    }
+}
+
+/// Comment texts by id, with the labels their writers chose.
+pub type Briefs = std::sync::Arc<std::collections::HashMap<i64, (String, Vec<String>)>>;
+
+/// How many of a theme's comments are listed at a time.
+const THEME_PAGE: usize = 50;
+
+/// All of a theme's comments (or those that fit none), behind a disclosure, a page at a time;
+/// each links to the comment in the dashboard's list, where it can be hidden. Without
+/// JavaScript the first page shows and the rest are in that list.
+#[component]
+fn ThemeComments(heading: String, ids: Vec<i64>, briefs: Briefs) -> impl IntoView {
+    let shown = RwSignal::new(THEME_PAGE);
+    let total = ids.len();
+    let ids = StoredValue::new(ids);
+    view! {
+        <details class="theme-comments">
+            <summary>{heading}</summary>
+            <ol>
+                {move || ids.with_value(|ids| ids.iter().take(shown.get()).map(|id| {
+                    let body = briefs.get(id).map(|(body, _)| body.clone()).unwrap_or_else(|| "(deleted)".into());
+                    view! { <li><a href=format!("#comment-{id}")>{format!("comment {id}")}</a>" "{body}</li> }
+                }).collect_view())}
+            </ol>
+            {(total > THEME_PAGE).then(|| view! {
+                <p class="hint">{move || format!("Showing {} of {}. ", shown.get().min(total), thousands(total as u64))}
+                    <button type="button" class="link" disabled=move || shown.get() >= total
+                        on:click=move |_| shown.update(|s| *s += THEME_PAGE)>"Show more"</button>
+                </p>
+            })}
+        </details>
     }
 }
 

@@ -121,9 +121,8 @@ fn load(path: &Path) -> Result<Loaded, WriteError> {
     Ok(Loaded { weights, tokenizer, device, end, no_digits })
 }
 
-/// The first GPU where candle was built with CUDA (`.ci/build-cuda`) and one is present.
 fn device() -> Device {
-    Device::new_cuda(0).unwrap_or(Device::Cpu)
+    crate::summaries::embed::best_device()
 }
 
 impl Loaded {

@@ -23,6 +23,8 @@ pub struct OpenAiConfig {
     pub timeout: Duration,
     /// Tries after the first, on 429, 5xx, time-outs and refused connections.
     pub retries: u32,
+    /// Ask for server-sent events (a plain JSON answer is read either way).
+    pub stream: bool,
 }
 
 pub struct OpenAi {
@@ -128,7 +130,7 @@ impl Writer for OpenAi {
     }
 
     fn parameters(&self) -> serde_json::Value {
-        serde_json::json!({"temperature": 0.2, "max_tokens": 600, "stream": true})
+        serde_json::json!({"temperature": 0.2, "max_tokens": 600, "stream": self.config.stream})
     }
 
     async fn write(&self, skeleton: &Skeleton, feedback: Option<&[String]>) -> Result<Prose, WriteError> {
@@ -140,7 +142,7 @@ impl Writer for OpenAi {
             ],
             "temperature": 0.2,
             "max_tokens": 600,
-            "stream": true,
+            "stream": self.config.stream,
         });
         let mut last = WriteError::Unavailable("no request was made".into());
         for attempt in 0..=self.config.retries {
