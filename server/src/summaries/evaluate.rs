@@ -127,10 +127,14 @@ pub async fn bench(dir: &Path, comments: usize, embedder: Arc<dyn Embedder>, mod
         t.distinct_texts as f64 / t.embed.as_secs_f64().max(1e-9),
         t.distinct_texts
     );
+    let goal = if n <= 10_000 {
+        format!("goal at 10,000 comments ≤ 45 s: {}", if total.as_secs_f64() <= 45.0 { "met" } else { "MISSED" })
+    } else {
+        "the time goal is for 10,000 comments".to_owned()
+    };
     println!(
-        "  total    {:>8.2} s  (goal ≤ 45 s: {}; checks {})",
+        "  total    {:>8.2} s  ({goal}; checks {})",
         total.as_secs_f64(),
-        if total.as_secs_f64() <= 45.0 { "met" } else { "MISSED" },
         if outcome.report.passed() { "passed" } else { "FAILED" }
     );
     match peak_memory() {

@@ -158,13 +158,15 @@ pub fn skeleton(
     progress(0.7);
 
     let started = Instant::now();
+    // A title must give a reason, not restate the question: it needs a word the question lacks.
+    let asked = content_words(&input.question);
     for (key, label, members, found) in found_of_option {
         unassigned.extend(found.unassigned.iter().map(|&m| comments[members[m]].id));
         for (group, centre) in &found.themes {
             let ranked = super::themes::typical(group, centre, &found.centred, TYPICAL);
             let ranked: Vec<usize> = ranked.into_iter().map(|(m, _)| members[m]).collect();
             let indices: Vec<usize> = group.iter().map(|&m| members[m]).collect();
-            let (title, title_from) = match title_span(&ranked, &indices, &comments, &vectors) {
+            let (title, title_from) = match title_span(&ranked, &indices, &comments, &vectors, &asked) {
                 Some((id, span)) => (span, Some(id)),
                 None => (String::new(), None),
             };
@@ -250,13 +252,15 @@ pub const TITLE_WORDS: usize = 12;
 /// A title in readers' own words: the opening sentence of a typical member, 3 to
 /// [`TITLE_WORDS`] words, that names the theme best: nearest the theme's centre before the
 /// answer's common part was taken out, so that it names the topic as well as the reason
-/// (as key point analysis takes short, typical arguments as its key points). Spans with figures
+/// (as key point analysis takes short, typical arguments as its key points), and says a content
+/// word the question does not ("We should not legalize it" restates the question). Spans with figures
 /// (a title states no number that is not a statistic), personal data or markup are passed over.
 fn title_span(
     ranked: &[usize],
     members: &[usize],
     comments: &[&SourceComment],
     vectors: &[Vec<f32>],
+    asked: &HashSet<String>,
 ) -> Option<(i64, String)> {
     let mut raw = vec![0f32; vectors.first().map_or(0, Vec::len)];
     for &i in members {
@@ -282,8 +286,10 @@ fn title_span(
             if !clean {
                 return None;
             }
-            // Its words are the theme's common words: the mean share of members using each.
             let own = content_words(span);
+            // Not one word the question lacks: it restates the question.
+            own.difference(asked).next()?;
+            // Its words are the theme's common words: the mean share of members using each.
             let common = own.iter().map(|w| *spread.get(w).unwrap_or(&0) as f64).sum::<f64>()
                 / (own.len().max(1) as f64 * members.len() as f64);
             Some((dot(&vectors[i], &raw) as f64 + common, comments[i].id, span.to_owned()))
@@ -424,6 +430,60 @@ pub async fn summarise(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_are_short_spans_of_members_that_do_not_restate_the_question() {
+        let bodies = [
+            "We should ban cars.",
+            "We should ban cars!",
+            "Yes, we should ban cars",
+            "Cars pollute the air in every city. They are loud too.",
+            "Cars pollute the air we breathe",
+            "Exhaust from cars pollutes the air",
+            "Streets would be safe for children again",
+            "Children could play safely in the streets",
+            "Safe streets for our children, finally",
+        ];
+        let comments: Vec<SourceComment> = bodies
+            .iter()
+            .cycle()
+            .take(36)
+            .enumerate()
+            .map(|(i, b)| SourceComment {
+                id: i as i64 + 1,
+                body: format!("{b}{}", " ".repeat(i / 9)),
+                choices: vec!["yes".into()],
+            })
+            .collect();
+        let input = PollInput {
+            question: "Should we ban cars?".into(),
+            options: vec![("yes".into(), "Yes".into())],
+            votes: vec![("yes".into(), 36)],
+            total_votes: 36,
+            comments,
+        };
+        let skeleton = skeleton(&input, &embed::Lexical, &mut |_| {}, &mut Timings::default()).unwrap();
+        assert!(!skeleton.themes.is_empty());
+        // Readers who only restate the question give no title (the writer names the answer).
+        assert!(skeleton.themes.iter().filter(|t| t.title_from.is_some()).count() >= 2, "{:?}", skeleton.themes);
+        for theme in &skeleton.themes {
+            let Some(from) = theme.title_from else {
+                assert!(theme.title.is_empty());
+                continue;
+            };
+            assert!(theme.members.contains(&from));
+            assert!(skeleton.bodies[&from].contains(&theme.title), "{:?}", theme.title);
+            assert!(theme.title.split_whitespace().count() <= TITLE_WORDS);
+            let asked = content_words(&input.question);
+            assert!(
+                content_words(&theme.title).difference(&asked).count() > 0,
+                "restates the question: {:?}",
+                theme.title
+            );
+        }
+        let placed: usize = skeleton.themes.iter().map(|t| t.members.len()).sum::<usize>() + skeleton.unassigned.len();
+        assert_eq!(placed, 36, "every comment in one place");
+    }
 
     #[test]
     fn long_comments_are_quoted_by_a_contiguous_opening_span() {
