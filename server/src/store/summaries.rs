@@ -213,7 +213,7 @@ where
         audit: Option<Audited<'_>>,
     ) -> Result<(StoredSummary, bool), StoreError> {
         let insert = returning_insert();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let created = sqlx::query_as::<DB, StoredSummary>(&insert)
             .bind(poll.0)
             .bind(backend)
@@ -320,7 +320,7 @@ where
         at: DateTime<Utc>,
         audit: Audited<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let approved = sqlx::query::<DB>(sql::APPROVE)
             .bind(id)
             .bind(editor)
@@ -344,7 +344,7 @@ where
     }
 
     async fn set_summarise_on_close(&self, poll: PollId, on: bool, audit: Audited<'_>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(DB::BEGIN_WRITE).await?;
         let set = sqlx::query::<DB>(sql::SET_ON_CLOSE).bind(poll.0).bind(on).fetch_all(&mut *tx).await?.len() == 1;
         if set {
             insert_audit::<DB>(&mut tx, &(audit.entry)(poll.0), Some((audit.poll.0 .0, audit.poll.1))).await?;

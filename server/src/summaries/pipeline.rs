@@ -180,7 +180,12 @@ pub fn skeleton(
             });
         }
     }
+    // A writer of several answers (a multiple-choice poll) whose comment fits a theme of one
+    // answer is accounted for there, even where it fits no theme of another.
+    let themed: HashSet<i64> = themes.iter().flat_map(|t| t.members.iter().copied()).collect();
+    unassigned.retain(|id| !themed.contains(id));
     unassigned.sort_unstable();
+    unassigned.dedup();
     timings.quotes = started.elapsed();
     progress(0.8);
 
@@ -430,6 +435,49 @@ pub async fn summarise(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A multiple-choice poll: a comment counts in each answer its writer chose; it is never
+    /// both in a theme and in "fits no theme".
+    #[tokio::test]
+    async fn comments_of_readers_of_several_answers_are_accounted_for_once() {
+        // Three readers of both answers give answer A's main reason; among answer B's 80 readers
+        // those three are too few for a theme (5%: 4), so in B they fit none.
+        let mut comments = Vec::new();
+        let mut add = |body: String, choices: &[&str]| {
+            let id = comments.len() as i64 + 1;
+            comments.push(SourceComment { id, body, choices: choices.iter().map(|c| c.to_string()).collect() });
+        };
+        for i in 0..20 {
+            add(format!("The power grid cannot keep up, reader {i}"), &["a"]);
+        }
+        for i in 0..3 {
+            add(format!("The power grid cannot keep up at all, says {i}"), &["a", "b"]);
+        }
+        for i in 0..77 {
+            let reason =
+                if i % 2 == 0 { "Chips keep getting cheaper every year" } else { "Money keeps pouring into labs" };
+            add(format!("{reason}, from reader {i}"), &["b"]);
+        }
+        let input = PollInput {
+            question: "What slows AI down?".into(),
+            options: vec![("a".into(), "A".into()), ("b".into(), "B".into())],
+            votes: vec![("a".into(), 23), ("b".into(), 80)],
+            total_votes: 100,
+            comments,
+        };
+        let outcome = summarise(
+            std::sync::Arc::new(input),
+            std::sync::Arc::new(embed::Lexical),
+            &crate::summaries::backends::Extractive,
+            std::sync::Arc::new(|_| {}),
+        )
+        .await
+        .unwrap();
+        assert!(outcome.report.passed(), "{:?}", outcome.report.problems);
+        let themed: HashSet<i64> = outcome.draft.themes.iter().flat_map(|t| t.members.iter().copied()).collect();
+        assert!(outcome.draft.unassigned.iter().all(|id| !themed.contains(id)));
+        assert_eq!(themed.len() + outcome.draft.unassigned.len(), 100);
+    }
 
     #[test]
     fn titles_are_short_spans_of_members_that_do_not_restate_the_question() {
