@@ -169,7 +169,7 @@ fn FinishedSummary(
                 let field = format!("summary-title-{n}");
                 view! {
                     <fieldset class="summary-theme">
-                        <legend>{format!("{} · {} of {} readers who chose “{}” · {}% of comments", label_of(&theme.option),
+                        <legend>{format!("{} of {} readers who chose “{}” · {}% of comments",
                             thousands(theme.comment_count), thousands(readers_of(&theme.option)), label_of(&theme.option), (theme.share * 100.0).round())}</legend>
                         <label for=field.clone()>"Theme title"</label>
                         <input id=field type="text" name="title" value=theme.title.clone() maxlength="90"/>
