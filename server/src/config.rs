@@ -108,7 +108,7 @@ pub struct Config {
 pub struct SummariserArgs {
     /// Who writes summaries by default: `extractive` (templates, no model), `local` (a GGUF
     /// model in process) or `openai` (an OpenAI-compatible server).
-    #[arg(long = "summariser", env = "POLLTELLIGENCE_SUMMARISER", value_enum, default_value = "extractive")]
+    #[arg(long = "summariser", env = "POLLTELLIGENCE_SUMMARISER", value_parser = BackendKind::parse, default_value = "extractive")]
     pub backend: BackendKind,
 
     /// For `openai`: the server's base URL, ending in `/v1`.
@@ -149,7 +149,7 @@ impl Default for SummariserArgs {
     /// As with no flags and no environment: the extractive backend.
     fn default() -> Self {
         SummariserArgs {
-            backend: BackendKind::Extractive,
+            backend: BackendKind::EXTRACTIVE,
             url: None,
             model: None,
             key: None,

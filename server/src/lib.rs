@@ -77,8 +77,14 @@ impl Application {
         let keys: Vec<&str> =
             std::iter::once(secret.as_str()).chain(config.previous_secrets.iter().map(String::as_str)).collect();
         let metrics = Arc::new(metrics::Metrics::default());
-        let polls =
-            Arc::new(Polls::new(store.clone(), clock.clone(), RateLimiter::new(config.rate_limit), metrics.clone()));
+        let summaries = summaries::Summaries::new(store.clone(), clock.clone(), summariser);
+        let polls = Arc::new(Polls::new(
+            store.clone(),
+            clock.clone(),
+            RateLimiter::new(config.rate_limit),
+            metrics.clone(),
+            summaries.clone(),
+        ));
         polls.follow_other_instances();
         let auth = Auth::with_throttle(store.clone(), clock.clone(), config.sign_in_keys).await;
         let auth = Arc::new(auth.map_err(|e| StartError::Auth(e.to_string()))?);
@@ -97,7 +103,6 @@ impl Application {
             );
         }
         let email_links = delivery::email::LinkKey::new(&keys);
-        let summaries = summaries::Summaries::new(store.clone(), clock.clone(), summariser);
         summaries.spawn();
         let authoring = Arc::new(Authoring::new(
             store.clone(),

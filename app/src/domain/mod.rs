@@ -31,7 +31,8 @@ pub use poll::{
 };
 pub use results::{Counted, OptionResult, ResultsView, Tally, VoteOutcome, VoteReceipt, VoteSource, VoterChoices};
 pub use summary::{
-    summary_email, SummaryChecks, SummaryEdits, SummaryQuote, SummaryStatus, SummaryTheme, SummaryView, ThemeEdit,
+    summary_email, Reason, ReasonSection, SummaryChecks, SummaryEdits, SummaryQuote, SummaryStatus, SummaryTheme,
+    SummaryView, ThemeEdit,
 };
 pub use text::{control_character, control_problem, without_invisibles};
 pub use workflow::{EditError, PollAction, Stage, Transition};

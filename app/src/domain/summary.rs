@@ -88,6 +88,112 @@ pub struct SummaryTheme {
     /// Every member comment, not only the quoted ones.
     #[serde(default)]
     pub comment_ids: Vec<i64>,
+    /// Themes of different answers with the same number are one reason that readers of each
+    /// gave: shown once, as shared, with its count per answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<usize>,
+}
+
+/// A summary's themes as readers and editors see them: each answer's own reasons under it, then
+/// the reasons readers of several answers gave, each once. Every page and block that shows a
+/// summary draws it from [`SummaryView::sections`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReasonSection<'a> {
+    /// The answer's label; `None`: reasons readers of several answers gave.
+    pub answer: Option<String>,
+    pub reasons: Vec<Reason<'a>>,
+}
+
+/// One reason: a theme, or a shared reason's theme in each answer (largest first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason<'a> {
+    /// Each answer's part: its label, the theme's position in `SummaryView::themes`, the theme.
+    pub parts: Vec<(String, usize, &'a SummaryTheme)>,
+}
+
+impl Reason<'_> {
+    pub fn shared(&self) -> bool {
+        self.parts.len() > 1
+    }
+
+    /// The largest part's title.
+    pub fn title(&self) -> &str {
+        self.parts.first().map_or("", |(_, _, t)| t.title.as_str())
+    }
+
+    pub fn comment_count(&self) -> u64 {
+        self.parts.iter().map(|(_, _, t)| t.comment_count).sum()
+    }
+
+    /// Positions of its themes in `SummaryView::themes`.
+    pub fn themes(&self) -> Vec<usize> {
+        self.parts.iter().map(|(_, i, _)| *i).collect()
+    }
+
+    /// Its quotes, the parts' in turn (each answer's readers heard), at most `limit`.
+    pub fn quotes(&self, limit: usize) -> Vec<&SummaryQuote> {
+        let most = self.parts.iter().map(|(_, _, t)| t.quotes.len()).max().unwrap_or(0);
+        (0..most).flat_map(|q| self.parts.iter().filter_map(move |(_, _, t)| t.quotes.get(q))).take(limit).collect()
+    }
+}
+
+impl SummaryView {
+    /// The themes by answer (`labels`: option key and label, in the poll's order), each
+    /// shared reason once at the end. Themes of an answer not in `labels` come under
+    /// "All answers".
+    pub fn sections(&self, labels: &[(String, String)]) -> Vec<ReasonSection<'_>> {
+        let label_of = |theme: &SummaryTheme| {
+            labels.iter().find(|(k, _)| theme.option.as_deref() == Some(k.as_str())).map(|(_, l)| l.clone())
+        };
+        // A shared number held by themes of at least two answers.
+        let shared = |theme: &SummaryTheme| {
+            theme.shared.filter(|n| {
+                let mut answers: Vec<&Option<String>> =
+                    self.themes.iter().filter(|t| t.shared == Some(*n)).map(|t| &t.option).collect();
+                answers.dedup();
+                answers.len() > 1
+            })
+        };
+        let mut sections: Vec<ReasonSection> = Vec::new();
+        for (key, label) in labels.iter().map(|(k, l)| (Some(k.as_str()), Some(l.clone()))).chain([(None, None)]) {
+            let reasons: Vec<Reason> = self
+                .themes
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| shared(t).is_none())
+                .filter(|(_, t)| match key {
+                    Some(key) => t.option.as_deref() == Some(key),
+                    None => label_of(t).is_none(),
+                })
+                .map(|(i, t)| Reason { parts: vec![(label.clone().unwrap_or_else(|| "All answers".into()), i, t)] })
+                .collect();
+            if !reasons.is_empty() {
+                sections.push(ReasonSection { answer: Some(label.unwrap_or_else(|| "All answers".into())), reasons });
+            }
+        }
+        let mut numbers: Vec<usize> = self.themes.iter().filter_map(shared).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut reasons: Vec<Reason> = numbers
+            .into_iter()
+            .map(|n| {
+                let mut parts: Vec<(String, usize, &SummaryTheme)> = self
+                    .themes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.shared == Some(n))
+                    .map(|(i, t)| (label_of(t).unwrap_or_else(|| "All answers".into()), i, t))
+                    .collect();
+                parts.sort_by(|a, b| b.2.comment_count.cmp(&a.2.comment_count).then(a.1.cmp(&b.1)));
+                Reason { parts }
+            })
+            .collect();
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.comment_count()));
+        if !reasons.is_empty() {
+            sections.push(ReasonSection { answer: None, reasons });
+        }
+        sections
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,28 +254,33 @@ pub fn summary_email(summary: &SummaryView, labels: &[(String, String)], page_ur
     html.push_str(&format!("<tr><td style=\"padding:0 0 12px\">{}</td></tr>", escape(&summary.overview)));
     text.push_str(&summary.overview);
     text.push_str("\n\n");
-    for (key, label) in labels {
-        let themes: Vec<&SummaryTheme> = summary.themes.iter().filter(|t| t.option.as_deref() == Some(key)).collect();
-        if themes.is_empty() {
-            continue;
-        }
-        html.push_str(&format!(
-            "<tr><td style=\"padding:8px 0 4px\"><strong>Readers who chose “{}”</strong></td></tr>",
-            escape(label)
-        ));
-        text.push_str(&format!("Readers who chose “{label}”\n"));
-        for theme in themes {
-            let count = if theme.comment_count == 1 {
-                "1 comment".to_owned()
-            } else {
-                format!("{} comments", theme.comment_count)
+    let count = |n: u64| if n == 1 { "1 comment".to_owned() } else { format!("{n} comments") };
+    for section in summary.sections(labels) {
+        let heading = match &section.answer {
+            Some(label) => format!("Readers who chose “{label}”"),
+            None => "Readers of several answers".to_owned(),
+        };
+        html.push_str(&format!("<tr><td style=\"padding:8px 0 4px\"><strong>{}</strong></td></tr>", escape(&heading)));
+        text.push_str(&heading);
+        text.push('\n');
+        for reason in &section.reasons {
+            // A shared reason's count per answer: "“Yes”: 12 comments, “No”: 5 comments".
+            let counts = match reason.shared() {
+                false => count(reason.comment_count()),
+                true => reason
+                    .parts
+                    .iter()
+                    .map(|(label, _, t)| format!("“{label}”: {}", count(t.comment_count)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             };
             html.push_str(&format!(
-                "<tr><td style=\"padding:4px 0 0\"><em>{}</em> <span style=\"color:#555\">({count})</span></td></tr>",
-                escape(&theme.title)
+                "<tr><td style=\"padding:4px 0 0\"><em>{}</em> <span style=\"color:#555\">({})</span></td></tr>",
+                escape(reason.title()),
+                escape(&counts)
             ));
-            text.push_str(&format!("- {} ({count})\n", theme.title));
-            if let Some(quote) = theme.quotes.first() {
+            text.push_str(&format!("- {} ({counts})\n", reason.title()));
+            for quote in reason.quotes(1) {
                 html.push_str(&format!(
                     "<tr><td style=\"padding:2px 0 6px 12px;border-left:3px solid #999;color:#333\">“{}”</td></tr>",
                     escape(&quote.text)
@@ -195,9 +306,8 @@ fn passed_before_the_check() -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_email_block_escapes_readers_words_and_keeps_them() {
-        let summary = SummaryView {
+    fn sample(themes: Vec<SummaryTheme>) -> SummaryView {
+        SummaryView {
             id: 1,
             poll_id: 1,
             status: SummaryStatus::Done,
@@ -208,14 +318,7 @@ mod tests {
             finished_at: None,
             needs_review: false,
             comments_considered: 2,
-            themes: vec![SummaryTheme {
-                option: Some("yes".into()),
-                title: "Power & grid".into(),
-                comment_count: 2,
-                share: 1.0,
-                quotes: vec![SummaryQuote { comment_id: 3, text: "<b>Power</b> is the limit".into() }],
-                comment_ids: vec![3, 4],
-            }],
+            themes,
             unassigned_comment_ids: vec![],
             overview: "Readers blamed power.".into(),
             checks: SummaryChecks::default(),
@@ -223,7 +326,70 @@ mod tests {
             parameters: None,
             input_hash: None,
             note: None,
-        };
+        }
+    }
+
+    fn theme(option: &str, title: &str, count: u64, shared: Option<usize>) -> SummaryTheme {
+        SummaryTheme {
+            option: Some(option.into()),
+            title: title.into(),
+            comment_count: count,
+            share: 0.1,
+            quotes: vec![SummaryQuote { comment_id: count as i64, text: format!("{title}, said a reader") }],
+            comment_ids: (0..count as i64).collect(),
+            shared,
+        }
+    }
+
+    #[test]
+    fn a_shared_reason_is_shown_once_with_its_count_per_answer() {
+        let labels = [("yes".to_owned(), "Yes".to_owned()), ("no".to_owned(), "No".to_owned())];
+        let mut summary = sample(vec![
+            theme("yes", "Chips get cheaper", 9, None),
+            theme("yes", "The grid is the limit", 4, Some(0)),
+            theme("no", "Rates choke funding", 7, None),
+            theme("no", "Grids cannot keep up", 6, Some(0)),
+            // A number only one answer holds is no shared reason.
+            theme("no", "Lonely", 3, Some(1)),
+        ]);
+        let sections = summary.sections(&labels);
+        let answers: Vec<Option<&str>> = sections.iter().map(|s| s.answer.as_deref()).collect();
+        assert_eq!(answers, vec![Some("Yes"), Some("No"), None]);
+        assert_eq!(sections[0].reasons.iter().map(|r| r.title()).collect::<Vec<_>>(), vec!["Chips get cheaper"]);
+        assert_eq!(
+            sections[1].reasons.iter().map(|r| r.title()).collect::<Vec<_>>(),
+            vec!["Rates choke funding", "Lonely"]
+        );
+        let shared = &sections[2].reasons;
+        assert_eq!(shared.len(), 1);
+        // The largest part's title; both answers' counts and quotes.
+        assert_eq!(shared[0].title(), "Grids cannot keep up");
+        assert_eq!(shared[0].themes(), vec![3, 1]);
+        assert_eq!(shared[0].comment_count(), 10);
+        assert_eq!(shared[0].quotes(6).len(), 2);
+        let (_, text) = summary_email(&summary, &labels, "https://p.example/polls/x");
+        assert_eq!(text.matches("- Grids cannot keep up").count(), 1, "{text}");
+        assert!(!text.contains("The grid is the limit"), "{text}");
+        assert!(
+            text.contains("Readers of several answers\n- Grids cannot keep up (“No”: 6 comments, “Yes”: 4 comments)"),
+            "{text}"
+        );
+        // Without shared numbers every theme is under its answer.
+        summary.themes.iter_mut().for_each(|t| t.shared = None);
+        assert_eq!(summary.sections(&labels).len(), 2);
+    }
+
+    #[test]
+    fn the_email_block_escapes_readers_words_and_keeps_them() {
+        let summary = sample(vec![SummaryTheme {
+            option: Some("yes".into()),
+            title: "Power & grid".into(),
+            comment_count: 2,
+            share: 1.0,
+            quotes: vec![SummaryQuote { comment_id: 3, text: "<b>Power</b> is the limit".into() }],
+            comment_ids: vec![3, 4],
+            shared: None,
+        }]);
         let (html, text) = summary_email(&summary, &[("yes".into(), "Yes".into())], "https://p.example/polls/x");
         assert!(html.contains("Power &amp; grid") && html.contains("&lt;b&gt;Power&lt;/b&gt; is the limit"));
         assert!(!html.contains("<b>"));

@@ -57,7 +57,7 @@ pub struct Dashboard {
     pub summary: Option<SummaryView>,
     /// Summariser backends this server can run (`extractive` always).
     #[serde(default)]
-    pub summary_backends: Vec<String>,
+    pub summary_backends: Vec<(String, String)>,
     #[serde(default)]
     pub summarise_on_close: bool,
 }

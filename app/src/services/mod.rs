@@ -18,7 +18,7 @@ mod traits {
     use super::{ArchivePage, Dashboard, EditorPoll, HomePage, PollPage};
     use crate::domain::{
         ApiTokenView, AppError, AuditView, EditorIdentity, PollAction, PollDraft, PollId, PollStatus, PollView,
-        ResultsView, ShareKit, VoteReceipt, VoteSource,
+        ResultsView, ShareKit, SummaryEdits, SummaryView, VoteReceipt, VoteSource,
     };
     use std::net::IpAddr;
     use std::sync::Arc;
@@ -80,6 +80,33 @@ mod traits {
     }
 
     pub type SharedEditorService = Arc<dyn EditorService>;
+
+    /// Summaries of a poll's reader comments: queued by an editor (or when the poll closes),
+    /// made by a worker, checked, then approved for readers.
+    #[async_trait::async_trait]
+    pub trait SummaryService: Send + Sync + 'static {
+        /// The backends this server can run, the default first: name and what editors are shown.
+        fn backends(&self) -> Vec<(String, String)>;
+        /// Queues a summary of `poll` with `backend` (`None`: the default), or returns the one
+        /// in progress (`false`).
+        async fn start(
+            &self,
+            poll: i64,
+            backend: Option<&str>,
+            by: Option<&EditorIdentity>,
+        ) -> Result<(SummaryView, bool), AppError>;
+        async fn get(&self, id: i64) -> Result<SummaryView, AppError>;
+        /// The poll's summaries, newest first.
+        async fn list(&self, poll: i64) -> Result<Vec<SummaryView>, AppError>;
+        /// The summary readers see with the poll's final results.
+        async fn approved(&self, poll: PollId) -> Result<Option<SummaryView>, AppError>;
+        async fn summarise_on_close(&self, poll: i64) -> Result<bool, AppError>;
+        async fn set_summarise_on_close(&self, by: &EditorIdentity, poll: i64, on: bool) -> Result<(), AppError>;
+        /// Checks the edited summary again and shows it to readers.
+        async fn approve(&self, id: i64, by: &EditorIdentity, edits: SummaryEdits) -> Result<SummaryView, AppError>;
+    }
+
+    pub type SharedSummaryService = Arc<dyn SummaryService>;
 
     /// The site's public address for a request (`https://polls.example.com`): links that leave
     /// the site (social cards, oEmbed, snippets) need it absolute. Provided by the server.

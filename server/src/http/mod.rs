@@ -80,7 +80,7 @@ pub struct Shared {
     pub metrics_token: Option<Arc<str>>,
     pub trusted_proxies: Arc<crate::config::TrustedProxies>,
     pub store: Arc<dyn crate::store::Store>,
-    pub summaries: Arc<crate::summaries::Summaries>,
+    pub summaries: app::services::SharedSummaryService,
     /// Reader pages rendered for readers who have not voted (`page_cache`).
     pub pages: Arc<page_cache::PageCache>,
 }

@@ -21,7 +21,7 @@ pub struct Authoring {
     polls: Arc<Polls>,
     auth: Arc<Auth>,
     links: crate::delivery::email::LinkKey,
-    summaries: Arc<crate::summaries::Summaries>,
+    summaries: app::services::SharedSummaryService,
 }
 
 impl Authoring {
@@ -31,7 +31,7 @@ impl Authoring {
         polls: Arc<Polls>,
         auth: Arc<Auth>,
         links: crate::delivery::email::LinkKey,
-        summaries: Arc<crate::summaries::Summaries>,
+        summaries: app::services::SharedSummaryService,
     ) -> Self {
         Authoring { store, clock, polls, auth, links, summaries }
     }

@@ -36,6 +36,8 @@ pub struct Polls {
     clock: Arc<dyn Clock>,
     limiter: RateLimiter,
     metrics: Arc<Metrics>,
+    /// Readers see a closed poll's approved summary with its final results.
+    summaries: app::services::SharedSummaryService,
     by_slug: RwLock<HashMap<Slug, (Instant, Arc<Poll>)>>,
     live: live::LiveHub,
     /// Counts editors' changes made here, so renders made before one are not reused.
@@ -53,12 +55,19 @@ fn internal(e: StoreError) -> AppError {
 }
 
 impl Polls {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, limiter: RateLimiter, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        limiter: RateLimiter,
+        metrics: Arc<Metrics>,
+        summaries: app::services::SharedSummaryService,
+    ) -> Self {
         Polls {
             store,
             clock,
             limiter,
             metrics,
+            summaries,
             by_slug: RwLock::default(),
             live: live::LiveHub::default(),
             edits: Default::default(),
@@ -168,8 +177,7 @@ impl Polls {
         };
         // Readers see an approved summary only with final results.
         let summary = if status == PollStatus::Closed && results.is_some() {
-            let approved = self.store.summaries().approved_summary(poll.id).await.map_err(internal)?;
-            approved.as_ref().map(crate::summaries::view::view)
+            self.summaries.approved(poll.id).await?
         } else {
             None
         };

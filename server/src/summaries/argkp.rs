@@ -166,13 +166,9 @@ pub fn load(dir: &Path) -> Result<Vec<Answer>, EvalError> {
     Ok(answers)
 }
 
-fn content_words(text: &str) -> HashSet<String> {
-    embed::words(text).filter(|w| !embed::is_stopword(w)).collect()
-}
-
 /// Unigram F1 of content words (lower-case, stop words out).
 pub fn rouge1(a: &str, b: &str) -> f64 {
-    let (a, b) = (content_words(a), content_words(b));
+    let (a, b) = (embed::content_words(a), embed::content_words(b));
     let both = a.intersection(&b).count() as f64;
     if both == 0.0 {
         return 0.0;
@@ -370,6 +366,7 @@ pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>, show_themes: bool) ->
     );
     println!("{:<62}| {:<34} | {:<34}", "", "this project", "TF-IDF + k-means (k = key points)");
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let mut shared: Vec<(String, String)> = Vec::new();
     for topic in topics {
         let mine: Vec<&Answer> = answers.iter().filter(|a| a.topic == topic).collect();
         // The poll: one answer per stance, every argument a comment of its answer.
@@ -404,6 +401,14 @@ pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>, show_themes: bool) ->
             let problems = outcome.report.problems.iter().map(|p| format!("{p:?}")).collect();
             return Err(EvalError::FailedChecks { slug: topic.to_owned(), problems });
         }
+        // Reasons both stances' readers gave, by the pipeline's own rule (`themes::shared`).
+        let mut groups: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+        for theme in &outcome.draft.themes {
+            if let Some(n) = theme.shared {
+                groups.entry(n).or_default().push(&theme.title);
+            }
+        }
+        shared.extend(groups.into_values().map(|titles| (topic.to_owned(), titles.join(" | "))));
         for (answer, own) in mine.iter().zip(&ids) {
             let local: HashMap<i64, usize> = own.iter().enumerate().map(|(i, &id)| (id, i)).collect();
             let themes: Vec<Scored> = outcome
@@ -444,6 +449,12 @@ pub async fn eval(dir: &Path, embedder: Arc<dyn Embedder>, show_themes: bool) ->
     }
     let (f, b) = (Figures::mean(&ours), Figures::mean(&theirs));
     println!("{:<62}| {} | {}", "mean over answers", f.row(), b.row());
+    println!("shared reasons (a theme of each stance, shown once): {}", shared.len());
+    if show_themes {
+        for (topic, titles) in &shared {
+            println!("    {topic}: {titles}");
+        }
+    }
     let ratio = |x: f64, y: f64| if y > 0.0 { format!("{:>6.2}", x / y) } else { format!("{:>6}", "-") };
     println!(
         "{:<62}| {} {} {} {} {} |",

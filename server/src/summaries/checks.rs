@@ -66,6 +66,8 @@ pub struct Theme {
     pub comment_count: u64,
     pub share: f64,
     pub quotes: Vec<Quote>,
+    /// Its shared reason's number (the same reason in another answer), if any.
+    pub shared: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

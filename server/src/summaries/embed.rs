@@ -69,6 +69,18 @@ pub fn normalise(v: &mut [f32]) {
     }
 }
 
+/// A text's distinct words less stop words: what titles and ROUGE-1 compare.
+pub fn content_words(text: &str) -> std::collections::HashSet<String> {
+    words(text).filter(|w| !is_stopword(w)).collect()
+}
+
+/// Whether a text says "not", "no", "never", "nor", "cannot" or a word in "n't": the polarity a
+/// shared reason must agree in.
+pub fn negated(text: &str) -> bool {
+    words(&text.replace('’', "'"))
+        .any(|w| matches!(w.as_str(), "not" | "no" | "never" | "nor" | "cannot") || w.ends_with("n't"))
+}
+
 /// Common English function words: they say nothing about a theme.
 pub fn is_stopword(word: &str) -> bool {
     const STOP: &[&str] = &[

@@ -4,13 +4,14 @@
 //! dies mid-job lets its lease lapse and another instance takes the job over; after three
 //! such tries the job fails with a message.
 
-use super::backends::{BackendKind, SummariserConfig};
+use super::backends::{self, BackendKind, SummariserConfig};
 use super::checks::{self};
 use super::embed::Embedder;
 use super::view::{self, StoredResult};
 use crate::clock::Clock;
 use crate::store::{Audited, NewAudit, Store};
 use app::domain::{AppError, AuditAction, EditorIdentity, PollId, SummaryEdits, SummaryView};
+use app::services::SummaryService;
 use std::sync::Arc;
 use tokio::sync::{Notify, OnceCell};
 
@@ -22,43 +23,35 @@ pub struct Summaries {
     pub(super) worker: String,
     pub(super) wake: Notify,
     pub(super) embedder: OnceCell<(Arc<dyn Embedder>, Option<String>)>,
-    pub(super) openai: Option<Arc<super::backends::openai::OpenAi>>,
-    #[cfg(feature = "ml")]
-    pub(super) local: Arc<super::backends::local::Local>,
+    /// Each backend's writer that these settings include, made once.
+    pub(super) writers: Vec<(BackendKind, Arc<dyn super::Writer>)>,
 }
 
 impl Summaries {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: SummariserConfig) -> Arc<Self> {
-        let openai = config.openai.clone().map(|c| Arc::new(super::backends::openai::OpenAi::new(c)));
-        #[cfg(feature = "ml")]
-        let local = Arc::new(super::backends::local::Local::new(super::models::generator_path(&config.models)));
+        let writers =
+            backends::ALL.iter().filter_map(|b| Some((BackendKind::parse(b.name).ok()?, (b.make)(&config)?))).collect();
         let worker = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        Arc::new(Summaries {
-            store,
-            clock,
-            config,
-            worker,
-            wake: Notify::new(),
-            embedder: OnceCell::new(),
-            openai,
-            #[cfg(feature = "ml")]
-            local,
-        })
+        Arc::new(Summaries { store, clock, config, worker, wake: Notify::new(), embedder: OnceCell::new(), writers })
     }
+}
 
-    /// The backends this server can run, the default first.
-    pub fn backends(&self) -> Vec<String> {
+/// The summaries room's one door: what pages, forms and the API call.
+#[async_trait::async_trait]
+impl SummaryService for Summaries {
+    /// The backends this server can run (name and what editors are shown), the default first.
+    fn backends(&self) -> Vec<(String, String)> {
         let mut kinds = vec![self.config.default];
-        kinds.extend(
-            [BackendKind::Extractive, BackendKind::Local, BackendKind::Openai]
-                .into_iter()
-                .filter(|k| *k != self.config.default),
-        );
-        kinds.into_iter().filter(|k| self.config.available(*k).is_ok()).map(|k| k.as_str().to_owned()).collect()
+        kinds.extend(self.writers.iter().map(|(k, _)| *k).filter(|k| *k != self.config.default));
+        kinds
+            .into_iter()
+            .filter(|k| self.config.available(*k).is_ok())
+            .map(|k| (k.as_str().to_owned(), k.backend().label.to_owned()))
+            .collect()
     }
 
     /// Queues a summary of `poll` (or returns the one in progress, `false`).
-    pub async fn start(
+    async fn start(
         &self,
         poll: i64,
         backend: Option<&str>,
@@ -66,11 +59,7 @@ impl Summaries {
     ) -> Result<(SummaryView, bool), AppError> {
         let kind = match backend {
             None => self.config.default,
-            Some(name) => BackendKind::parse(name).ok_or_else(|| {
-                AppError::BackendUnavailable(format!(
-                    "unknown backend {name:?}: use \"extractive\", \"local\" or \"openai\""
-                ))
-            })?,
+            Some(name) => BackendKind::parse(name).map_err(|e| AppError::BackendUnavailable(e.to_string()))?,
         };
         self.config.available(kind).map_err(|why| AppError::BackendUnavailable(why.to_string()))?;
         let target = self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
@@ -96,28 +85,28 @@ impl Summaries {
         Ok((view::view(&stored), created))
     }
 
-    pub async fn get(&self, id: i64) -> Result<SummaryView, AppError> {
+    async fn get(&self, id: i64) -> Result<SummaryView, AppError> {
         let stored = self.store.summaries().summary(id).await.map_err(internal)?.ok_or(AppError::SummaryNotFound)?;
         Ok(view::view(&stored))
     }
 
-    pub async fn list(&self, poll: i64) -> Result<Vec<SummaryView>, AppError> {
+    async fn list(&self, poll: i64) -> Result<Vec<SummaryView>, AppError> {
         self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
         let all = self.store.summaries().summaries_of(PollId(poll)).await.map_err(internal)?;
         Ok(all.iter().map(view::view).collect())
     }
 
     /// The summary readers see with the poll's final results.
-    pub async fn approved(&self, poll: PollId) -> Result<Option<SummaryView>, AppError> {
+    async fn approved(&self, poll: PollId) -> Result<Option<SummaryView>, AppError> {
         let stored = self.store.summaries().approved_summary(poll).await.map_err(internal)?;
         Ok(stored.as_ref().map(view::view))
     }
 
-    pub async fn summarise_on_close(&self, poll: i64) -> Result<bool, AppError> {
+    async fn summarise_on_close(&self, poll: i64) -> Result<bool, AppError> {
         self.store.summaries().summarise_on_close(PollId(poll)).await.map_err(internal)
     }
 
-    pub async fn set_summarise_on_close(&self, by: &EditorIdentity, poll: i64, on: bool) -> Result<(), AppError> {
+    async fn set_summarise_on_close(&self, by: &EditorIdentity, poll: i64, on: bool) -> Result<(), AppError> {
         let target = self.store.poll_by_id(PollId(poll)).await.map_err(internal)?.ok_or(AppError::PollNotFound)?;
         let now = self.clock.now();
         let entry = move |_: i64| NewAudit {
@@ -133,7 +122,7 @@ impl Summaries {
 
     /// Approves a finished summary, with the editor's edits, after checking it again against
     /// the poll as it is now (a comment hidden since, or votes cast since, fail it).
-    pub async fn approve(&self, id: i64, by: &EditorIdentity, edits: SummaryEdits) -> Result<SummaryView, AppError> {
+    async fn approve(&self, id: i64, by: &EditorIdentity, edits: SummaryEdits) -> Result<SummaryView, AppError> {
         let stored = self.store.summaries().summary(id).await.map_err(internal)?.ok_or(AppError::SummaryNotFound)?;
         if stored.status() != app::domain::SummaryStatus::Done {
             return Err(AppError::SummaryNotReady(format!(

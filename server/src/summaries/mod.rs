@@ -82,4 +82,8 @@ pub trait Writer: Send + Sync {
     fn parameters(&self) -> serde_json::Value;
     /// `feedback`: why the previous draft failed the checks, for the one retry.
     async fn write(&self, skeleton: &skeleton::Skeleton, feedback: Option<&[String]>) -> Result<Prose, WriteError>;
+    /// Tokens generated so far and the time that took, for writers that generate in process.
+    fn stats(&self) -> Option<(usize, std::time::Duration)> {
+        None
+    }
 }

@@ -159,13 +159,15 @@ pub fn skeleton(
 
     let started = Instant::now();
     // A title must give a reason, not restate the question: it needs a word the question lacks.
-    let asked = content_words(&input.question);
-    for (key, label, members, found) in found_of_option {
+    let asked = embed::content_words(&input.question);
+    let mut of_answer: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (answer, (key, label, members, found)) in found_of_option.into_iter().enumerate() {
         unassigned.extend(found.unassigned.iter().map(|&m| comments[members[m]].id));
         for (group, centre) in &found.themes {
             let ranked = super::themes::typical(group, centre, &found.centred, TYPICAL);
             let ranked: Vec<usize> = ranked.into_iter().map(|(m, _)| members[m]).collect();
             let indices: Vec<usize> = group.iter().map(|&m| members[m]).collect();
+            of_answer.push((answer, indices.clone()));
             let (title, title_from) = match title_span(&ranked, &indices, &comments, &vectors, &asked) {
                 Some((id, span)) => (span, Some(id)),
                 None => (String::new(), None),
@@ -177,8 +179,15 @@ pub fn skeleton(
                 quotes: quotes(&ranked, &comments),
                 title,
                 title_from,
+                shared: None,
             });
         }
+    }
+    let by_answer: Vec<(usize, &[usize])> = of_answer.iter().map(|(a, m)| (*a, m.as_slice())).collect();
+    let negated: Vec<bool> = comments.iter().map(|c| embed::negated(&c.body)).collect();
+    let groups = super::themes::shared(&by_answer, &vectors, &negated, question.as_deref());
+    for (theme, group) in themes.iter_mut().zip(groups) {
+        theme.shared = group;
     }
     // A writer of several answers (a multiple-choice poll) whose comment fits a theme of one
     // answer is accounted for there, even where it fits no theme of another.
@@ -275,7 +284,7 @@ fn title_span(
     // In how many of the theme's comments each content word appears.
     let mut spread: HashMap<String, usize> = HashMap::new();
     for &i in members {
-        for word in content_words(&comments[i].body) {
+        for word in embed::content_words(&comments[i].body) {
             *spread.entry(word).or_default() += 1;
         }
     }
@@ -291,7 +300,7 @@ fn title_span(
             if !clean {
                 return None;
             }
-            let own = content_words(span);
+            let own = embed::content_words(span);
             // Not one word the question lacks: it restates the question.
             own.difference(asked).next()?;
             // Its words are the theme's common words: the mean share of members using each.
@@ -301,10 +310,6 @@ fn title_span(
         })
         .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
         .map(|(_, id, span)| (id, span))
-}
-
-fn content_words(text: &str) -> HashSet<String> {
-    embed::words(text).filter(|w| !embed::is_stopword(w)).collect()
 }
 
 /// A comment's first sentence (up to `.`, `!`, `?` or `;` before a space or the end, or a line
@@ -436,6 +441,28 @@ pub async fn summarise(
 mod tests {
     use super::*;
 
+    /// A two-answer poll (key, label, votes) summarised with hashed words and the extractive
+    /// backend; its checks passed.
+    async fn summarise_words(question: &str, answers: [(&str, &str, u64); 2], comments: Vec<SourceComment>) -> Outcome {
+        let input = PollInput {
+            question: question.into(),
+            options: answers.iter().map(|(k, l, _)| (k.to_string(), l.to_string())).collect(),
+            votes: answers.iter().map(|(k, _, v)| (k.to_string(), *v)).collect(),
+            total_votes: answers.iter().map(|(_, _, v)| v).sum(),
+            comments,
+        };
+        let outcome = summarise(
+            std::sync::Arc::new(input),
+            std::sync::Arc::new(embed::Lexical),
+            &crate::summaries::backends::Extractive,
+            std::sync::Arc::new(|_| {}),
+        )
+        .await
+        .unwrap();
+        assert!(outcome.report.passed(), "{:?}", outcome.report.problems);
+        outcome
+    }
+
     /// A multiple-choice poll: a comment counts in each answer its writer chose; it is never
     /// both in a theme and in "fits no theme".
     #[tokio::test]
@@ -458,25 +485,45 @@ mod tests {
                 if i % 2 == 0 { "Chips keep getting cheaper every year" } else { "Money keeps pouring into labs" };
             add(format!("{reason}, from reader {i}"), &["b"]);
         }
-        let input = PollInput {
-            question: "What slows AI down?".into(),
-            options: vec![("a".into(), "A".into()), ("b".into(), "B".into())],
-            votes: vec![("a".into(), 23), ("b".into(), 80)],
-            total_votes: 100,
-            comments,
-        };
-        let outcome = summarise(
-            std::sync::Arc::new(input),
-            std::sync::Arc::new(embed::Lexical),
-            &crate::summaries::backends::Extractive,
-            std::sync::Arc::new(|_| {}),
-        )
-        .await
-        .unwrap();
-        assert!(outcome.report.passed(), "{:?}", outcome.report.problems);
+        let outcome = summarise_words("What slows AI down?", [("a", "A", 23), ("b", "B", 80)], comments).await;
         let themed: HashSet<i64> = outcome.draft.themes.iter().flat_map(|t| t.members.iter().copied()).collect();
         assert!(outcome.draft.unassigned.iter().all(|id| !themed.contains(id)));
         assert_eq!(themed.len() + outcome.draft.unassigned.len(), 100);
+    }
+
+    /// Readers of both answers blame the grid; each answer also has a reason of its own. The
+    /// grid is one shared reason (a theme in each answer, the same number); the others are not.
+    #[tokio::test]
+    async fn a_reason_readers_of_two_answers_give_is_marked_shared() {
+        let mut comments = Vec::new();
+        let mut add = |body: String, choice: &str| {
+            let id = comments.len() as i64 + 1;
+            comments.push(SourceComment { id, body, choices: vec![choice.to_owned()] });
+        };
+        // Readers of either answer put the grid in the same few ways.
+        const GRID: [&str; 3] =
+            ["Power grids cannot keep up", "Power grids and substations take years", "Power grids lack transformers"];
+        const WHO: [&str; 5] = ["says Ann", "says Bo", "says Cy", "says Di", "says Ed"];
+        for i in 0..30 {
+            let (way, who) = (GRID[i % 3], WHO[i % 5]);
+            add(format!("{way}, {who}"), "stalls");
+            add(format!("Interest rates will choke venture funding, {who}"), "stalls");
+            add(format!("{way}, {who}"), "booms");
+            add(format!("Cheaper chips arrive every single year, {who}"), "booms");
+        }
+        let answers = [("stalls", "Stalls", 60), ("booms", "Booms", 60)];
+        let outcome = summarise_words("Will the compute boom stall?", answers, comments).await;
+        let about = |word: &str| -> Vec<&checks::Theme> {
+            outcome.draft.themes.iter().filter(|t| t.quotes.iter().all(|q| q.text.contains(word))).collect()
+        };
+        let grid = about("Power grids");
+        assert_eq!(grid.len(), 2, "{:#?}", outcome.draft.themes);
+        assert!(grid[0].shared.is_some() && grid[0].shared == grid[1].shared, "{:#?}", outcome.draft.themes);
+        assert_ne!(grid[0].option, grid[1].option);
+        for own in ["Interest rates", "Cheaper chips"] {
+            assert!(about(own).iter().all(|t| t.shared.is_none()), "{own}: {:#?}", outcome.draft.themes);
+            assert!(!about(own).is_empty(), "{own}");
+        }
     }
 
     #[test]
@@ -522,9 +569,9 @@ mod tests {
             assert!(theme.members.contains(&from));
             assert!(skeleton.bodies[&from].contains(&theme.title), "{:?}", theme.title);
             assert!(theme.title.split_whitespace().count() <= TITLE_WORDS);
-            let asked = content_words(&input.question);
+            let asked = embed::content_words(&input.question);
             assert!(
-                content_words(&theme.title).difference(&asked).count() > 0,
+                embed::content_words(&theme.title).difference(&asked).count() > 0,
                 "restates the question: {:?}",
                 theme.title
             );

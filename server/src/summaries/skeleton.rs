@@ -18,6 +18,9 @@ pub struct SkeletonTheme {
     /// words) of a typical member, `title_from`; empty when no member has one that fits.
     pub title: String,
     pub title_from: Option<i64>,
+    /// The same reason given by readers of another answer: themes with the same number are
+    /// one reason, shown once (`themes::shared`).
+    pub shared: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +64,7 @@ impl Skeleton {
                 comment_count: t.members.len() as u64,
                 share: self.share(t),
                 quotes: t.quotes.clone(),
+                shared: t.shared,
             })
             .collect();
         Draft { themes, overview: prose.overview.clone(), unassigned: self.unassigned.clone() }

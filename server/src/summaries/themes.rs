@@ -12,6 +12,11 @@
 //!   [`MERGE_COSINE`]. What stays apart are the themes.
 //! - **Fits no theme:** the comments of groups left below the minimum size, and comments whose
 //!   cosine to their theme's centre is under [`FIT_COSINE`] (they share little with it).
+//! - **Shared reasons** ([`shared`]): a theme of one answer and a theme of another are one reason
+//!   when, with what the whole poll shares taken out, each is the other's nearest theme in that
+//!   answer and their centres' cosine is at least [`SHARED_COSINE`]; when their members cannot be
+//!   told apart by their neighbours ([`mixing`] at least [`SHARED_MIXING`]); and when they say it
+//!   with the same polarity (as many negations, within [`SHARED_POLARITY`]).
 
 use super::cluster;
 use super::embed::normalise;
@@ -24,6 +29,14 @@ pub const MAX_GROUPS: usize = 12;
 /// not per topic).
 pub const MERGE_COSINE: f32 = 0.3;
 pub const FIT_COSINE: f32 = 0.1;
+/// Stricter than [`MERGE_COSINE`]: calling two answers' reasons one misleads more than showing
+/// a reason twice.
+pub const SHARED_COSINE: f32 = 0.5;
+/// At least this [`mixing`]: on ArgKP-2021, whose key points are each one stance's, opposite
+/// stances' themes on one aspect mixed at 0.1–0.7 mostly.
+pub const SHARED_MIXING: f32 = 0.8;
+/// The two themes' shares of comments with a negation differ by at most this.
+pub const SHARED_POLARITY: f32 = 0.2;
 
 /// One answer's themes, as indices into the vectors given to [`find`].
 #[derive(Debug, Clone, Default)]
@@ -172,6 +185,126 @@ pub fn typical(members: &[usize], centre: &[f32], vectors: &[Vec<f32>], limit: u
     scored
 }
 
+/// Which themes of different answers give the same reason. `themes`: each theme's answer and
+/// members (indices into `vectors`, every comment's unit vector; `negated`: whether each comment
+/// says "not", "no", "never" or a word in "n't"); `question`: the question's vector. Returns each theme's shared group (numbered from 0 in order of first theme) or
+/// `None`; a group holds at most one theme per answer.
+pub fn shared(
+    themes: &[(usize, &[usize])],
+    vectors: &[Vec<f32>],
+    negated: &[bool],
+    question: Option<&[f32]>,
+) -> Vec<Option<usize>> {
+    let mut groups = vec![None; themes.len()];
+    let dims = vectors.first().map_or(0, Vec::len);
+    if themes.len() < 2 || dims == 0 {
+        return groups;
+    }
+    // What the whole poll shares (its topic) and the question's direction are taken out.
+    let mut mean = vec![0f32; dims];
+    for v in vectors {
+        mean.iter_mut().zip(v).for_each(|(m, x)| *m += x / vectors.len() as f32);
+    }
+    let asked: Option<Vec<f32>> = question.map(|q| {
+        let mut a: Vec<f32> = q.iter().zip(&mean).map(|(x, m)| x - m).collect();
+        normalise(&mut a);
+        a
+    });
+    let centres: Vec<Vec<f32>> = themes
+        .iter()
+        .map(|(_, members)| {
+            let mut c = centre_of(members, vectors);
+            c.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
+            if let Some(a) = &asked {
+                let along = dot(&c, a);
+                c.iter_mut().zip(a).for_each(|(x, y)| *x -= along * y);
+            }
+            normalise(&mut c);
+            c
+        })
+        .collect();
+    // Theme `a`'s nearest theme of `answer`, with the cosine.
+    let nearest = |a: usize, answer: usize| -> Option<(usize, f32)> {
+        (0..themes.len())
+            .filter(|&b| themes[b].0 == answer)
+            .map(|b| (b, dot(&centres[a], &centres[b])))
+            .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+    };
+    let mut next = 0;
+    for a in 0..themes.len() {
+        for b in a + 1..themes.len() {
+            let (answer_a, answer_b) = (themes[a].0, themes[b].0);
+            if answer_a == answer_b {
+                continue;
+            }
+            let mutual = nearest(a, answer_b).is_some_and(|(n, c)| n == b && c >= SHARED_COSINE)
+                && nearest(b, answer_a).is_some_and(|(n, _)| n == a);
+            // Readers of two answers who argue the same point from opposite sides ("it should be
+            // banned" / "it should not be") sit close too: a shared reason is also one whose
+            // members' neighbours cross between the answers as often as chance, said with the
+            // same polarity.
+            let negated_share =
+                |t: usize| themes[t].1.iter().filter(|&&m| negated[m]).count() as f32 / themes[t].1.len().max(1) as f32;
+            if !mutual
+                || (negated_share(a) - negated_share(b)).abs() > SHARED_POLARITY
+                || mixing(themes[a].1, themes[b].1, vectors) < SHARED_MIXING
+            {
+                continue;
+            }
+            match (groups[a], groups[b]) {
+                (None, None) => {
+                    groups[a] = Some(next);
+                    groups[b] = Some(next);
+                    next += 1;
+                }
+                (Some(g), None) | (None, Some(g)) => {
+                    // One theme per answer in a group.
+                    let joining = if groups[a].is_none() { a } else { b };
+                    let taken = (0..themes.len()).any(|t| groups[t] == Some(g) && themes[t].0 == themes[joining].0);
+                    if !taken {
+                        groups[joining] = Some(g);
+                    }
+                }
+                (Some(_), Some(_)) => {}
+            }
+        }
+    }
+    groups
+}
+
+/// How mixed two groups are: for each member, the share of its nearest fellow members (of
+/// both groups) that are of the other group, over the share a random pick would give; 1 when
+/// the groups cannot be told apart, 0 when no member's neighbours cross over.
+pub fn mixing(a: &[usize], b: &[usize], vectors: &[Vec<f32>]) -> f32 {
+    const SAMPLE: usize = 200;
+    const NEIGHBOURS: usize = 5;
+    let pick = |g: &[usize]| -> Vec<usize> {
+        let step = g.len().div_ceil(SAMPLE).max(1);
+        g.iter().step_by(step).copied().collect()
+    };
+    let (a, b) = (pick(a), pick(b));
+    let all: Vec<(usize, bool)> = a.iter().map(|&m| (m, false)).chain(b.iter().map(|&m| (m, true))).collect();
+    if a.len() < 2 || b.len() < 2 {
+        return 0.0;
+    }
+    let mut total = 0.0;
+    for (i, &(m, side)) in all.iter().enumerate() {
+        let mut near: Vec<(f32, bool)> = all
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, &(o, s))| (dot(&vectors[m], &vectors[o]), s))
+            .collect();
+        near.sort_by(|x, y| y.0.total_cmp(&x.0));
+        let k = NEIGHBOURS.min(near.len());
+        let crossed = near[..k].iter().filter(|(_, s)| *s != side).count() as f32 / k as f32;
+        let others = if side { a.len() } else { b.len() } as f32;
+        let expected = others / (all.len() - 1) as f32;
+        total += crossed / expected;
+    }
+    total / all.len() as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +352,38 @@ mod tests {
         let mut all: Vec<usize> = found.themes.iter().flat_map(|t| t.0.clone()).chain(found.unassigned).collect();
         all.sort_unstable();
         assert_eq!(all, (0..112).collect::<Vec<_>>(), "every comment is in exactly one place");
+    }
+
+    #[test]
+    fn a_reason_both_answers_give_is_shared_and_the_others_are_not() {
+        // Reasons 0 and 1 are Yes readers', 2 and 3 No readers', 4 both answers'.
+        let vectors = reasons(&[20, 20, 20, 20, 20, 20]);
+        let yes_only: Vec<usize> = (0..20).collect();
+        let yes_too: Vec<usize> = (20..40).collect();
+        let no_only: Vec<usize> = (40..60).collect();
+        let no_too: Vec<usize> = (60..80).collect();
+        let both_yes: Vec<usize> = (80..100).collect();
+        let both_no: Vec<usize> = (100..120).collect();
+        // The last 20 vectors repeat reason 4's direction, given by No readers.
+        let mut vectors = vectors;
+        for i in 100..120 {
+            vectors[i] = vectors[i - 20].clone();
+        }
+        let themes: Vec<(usize, &[usize])> =
+            vec![(0, &yes_only), (0, &yes_too), (0, &both_yes), (1, &no_only), (1, &no_too), (1, &both_no)];
+        let plain = vec![false; vectors.len()];
+        let groups = shared(&themes, &vectors, &plain, None);
+        assert_eq!(groups, vec![None, None, Some(0), None, None, Some(0)]);
+        // Within one answer nothing is shared.
+        let one_answer: Vec<(usize, &[usize])> = themes.iter().map(|(_, m)| (0, *m)).collect();
+        assert!(shared(&one_answer, &vectors, &plain, None).iter().all(Option::is_none));
+        // Said with the opposite polarity ("not"), it is each answer's own.
+        let mut negated = plain.clone();
+        negated[100..120].iter_mut().for_each(|n| *n = true);
+        assert!(shared(&themes, &vectors, &negated, None).iter().all(Option::is_none));
+        // Two groups whose neighbours never cross are not mixed; copies of one group are.
+        assert!(mixing(&yes_only, &no_only, &vectors) < 0.1);
+        assert!(mixing(&both_yes, &both_no, &vectors) > 0.8);
     }
 
     #[test]

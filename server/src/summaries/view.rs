@@ -34,6 +34,9 @@ pub struct StoredTheme {
     pub comment_count: u64,
     pub share: f64,
     pub quotes: Vec<SummaryQuote>,
+    /// Its shared reason's number, if readers of another answer gave it too.
+    #[serde(default)]
+    pub shared: Option<usize>,
 }
 
 impl StoredResult {
@@ -53,6 +56,7 @@ impl StoredResult {
                         .iter()
                         .map(|q| SummaryQuote { comment_id: q.comment_id, text: q.text.clone() })
                         .collect(),
+                    shared: t.shared,
                 })
                 .collect(),
             overview: draft.overview.clone(),
@@ -76,6 +80,7 @@ impl StoredResult {
                     comment_count: t.comment_count,
                     share: t.share,
                     quotes: t.quotes.iter().map(|q| Quote { comment_id: q.comment_id, text: q.text.clone() }).collect(),
+                    shared: t.shared,
                 })
                 .collect(),
             overview: self.overview.clone(),
@@ -108,6 +113,7 @@ pub fn view(stored: &StoredSummary) -> SummaryView {
                     share: t.share,
                     quotes: t.quotes.clone(),
                     comment_ids: t.members.clone(),
+                    shared: t.shared,
                 })
                 .collect(),
             r.overview.clone(),

@@ -120,22 +120,14 @@ impl Summaries {
 
     fn writer(&self, kind: BackendKind) -> Result<Arc<dyn Writer>, Unavailable> {
         self.config.available(kind)?;
-        match kind {
-            BackendKind::Extractive => Ok(Arc::new(Extractive)),
-            BackendKind::Openai => Ok(self.openai.clone().ok_or(Unavailable::NoServer)?),
-            #[cfg(feature = "ml")]
-            BackendKind::Local => Ok(self.local.clone()),
-            #[cfg(not(feature = "ml"))]
-            BackendKind::Local => Err(Unavailable::NoModels),
-        }
+        let made = self.writers.iter().find(|(k, _)| *k == kind).map(|(_, w)| w.clone());
+        // Available yet not made: only `openai` without a server is left out when made.
+        made.ok_or(Unavailable::NoServer)
     }
 
     /// The local backend's generation figures so far (tokens, seconds), for the benchmark.
     pub fn local_stats(&self) -> Option<(usize, Duration)> {
-        #[cfg(feature = "ml")]
-        return Some(self.local.stats());
-        #[cfg(not(feature = "ml"))]
-        None
+        self.writers.iter().find_map(|(_, w)| w.stats())
     }
 
     /// Claims and runs one job. `false` when there was none waiting.
@@ -179,8 +171,7 @@ impl Summaries {
     async fn run(&self, job: &StoredSummary, progress: watch::Sender<f64>) -> Result<FinishedSummary, SummaryError> {
         let poll = self.store.poll_by_id(PollId(job.poll_id)).await?.ok_or(SummaryError::PollGone)?;
         let input = self.input(&poll).await.map_err(|e| SummaryError::Internal(e.to_string()))?;
-        let kind = BackendKind::parse(&job.backend)
-            .ok_or_else(|| SummaryError::Internal(format!("unknown backend {:?}", job.backend)))?;
+        let kind = BackendKind::parse(&job.backend).map_err(|e| SummaryError::Internal(e.to_string()))?;
         let (embedder, embedder_note) = self.embedder().await;
         progress.send_replace(0.02);
         let (writer, writer_note): (Arc<dyn Writer>, Option<String>) = match self.writer(kind) {

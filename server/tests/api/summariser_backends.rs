@@ -143,19 +143,32 @@ async fn summarise_with(backend: Backend, replies: Vec<Reply>) -> (Value, Vec<(H
     summarise_these(backend, replies, &reader_comments()).await
 }
 
+/// One closed poll `slug` with these comments, summarised once with `with` (`None`: the
+/// configured default) by an app using `config`: the app and the finished summary.
+async fn summarise_once(
+    backend: Backend,
+    config: SummariserConfig,
+    slug: &str,
+    comments: &[(&str, String)],
+    with: Option<&str>,
+) -> (TestApp, Value) {
+    let app = spawn_app_with(backend, Options { summariser: Some(config), ..Options::default() }).await;
+    app.add_poll(closed_poll(slug)).await;
+    add_comments(&app, slug, comments).await;
+    let poll = app.store.poll_by_slug(&Slug::parse(slug).unwrap()).await.unwrap().unwrap().id.0;
+    let (queued, _) = app.summaries.start(poll, with, None).await.unwrap();
+    assert_eq!(run_jobs(&app).await, 1);
+    let summary = serde_json::to_value(app.summaries.get(queued.id).await.unwrap()).unwrap();
+    (app, summary)
+}
+
 async fn summarise_these(
     backend: Backend,
     replies: Vec<Reply>,
     comments: &[(&str, String)],
 ) -> (Value, Vec<(HeaderMap, Value)>) {
     let (url, mock) = mock_server(replies).await;
-    let app = spawn_app_with(backend, Options { summariser: Some(with_openai(&url)), ..Options::default() }).await;
-    app.add_poll(closed_poll("mocked")).await;
-    add_comments(&app, "mocked", comments).await;
-    let poll = app.store.poll_by_slug(&Slug::parse("mocked").unwrap()).await.unwrap().unwrap().id.0;
-    let (queued, _) = app.summaries.start(poll, Some("openai"), None).await.unwrap();
-    assert_eq!(run_jobs(&app).await, 1);
-    let summary = serde_json::to_value(app.summaries.get(queued.id).await.unwrap()).unwrap();
+    let (_app, summary) = summarise_once(backend, with_openai(&url), "mocked", comments, Some("openai")).await;
     let requests = mock.requests.lock().unwrap().clone();
     (summary, requests)
 }
@@ -268,15 +281,8 @@ async fn local_model_writes_a_summary_that_passes_the_checks(backend: Backend) {
     server::summaries::models::present(&models, &server::summaries::models::GENERATOR, false).unwrap_or_else(|e| {
         panic!("the local model is not in the cache ({e}): run `polltelligence models fetch` (make test does)")
     });
-    let config = SummariserConfig { default: BackendKind::Local, models, ..summariser() };
-    let app = spawn_app_with(backend, Options { summariser: Some(config), ..Options::default() }).await;
-    app.add_poll(closed_poll("local-model")).await;
-    add_comments(&app, "local-model", &reader_comments()[..12]).await;
-    let poll = app.store.poll_by_slug(&Slug::parse("local-model").unwrap()).await.unwrap().unwrap().id.0;
-    let (queued, _) = app.summaries.start(poll, None, None).await.unwrap();
-    assert_eq!(queued.backend, "local");
-    assert_eq!(run_jobs(&app).await, 1);
-    let summary = serde_json::to_value(app.summaries.get(queued.id).await.unwrap()).unwrap();
+    let config = SummariserConfig { default: BackendKind::parse("local").unwrap(), models, ..summariser() };
+    let (app, summary) = summarise_once(backend, config, "local-model", &reader_comments()[..12], None).await;
     eprintln!("local summary: {summary}");
     assert_checks_pass(&summary);
     assert_eq!(summary["backend"], "local", "{summary}");
@@ -347,6 +353,10 @@ impl Drop for LlamaServer {
 /// the checks refuse; then the summary is the extractive one, flagged, and the reason is what the
 /// model wrote, never how the server answered.
 async fn openai_against_llama_cpp_streamed_and_plain(backend: Backend) {
+    // One llama.cpp server at a time: the two engines' runs of this test would otherwise share
+    // two cores between two model servers and the other tests, and answer past the time-out.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let llama = LlamaServer::start().await;
     for stream in [true, false] {
         let config = SummariserConfig {
@@ -355,19 +365,14 @@ async fn openai_against_llama_cpp_streamed_and_plain(backend: Backend) {
                 model: "smollm2".into(),
                 key: None,
                 concurrency: 1,
-                timeout: Duration::from_secs(60),
+                // About 6 s alone here; a loaded CI machine may take several times that.
+                timeout: Duration::from_secs(120),
                 retries: 0,
                 stream,
             }),
             ..summariser()
         };
-        let app = spawn_app_with(backend, Options { summariser: Some(config), ..Options::default() }).await;
-        app.add_poll(closed_poll("llama")).await;
-        add_comments(&app, "llama", &reader_comments()[..12]).await;
-        let poll = app.store.poll_by_slug(&Slug::parse("llama").unwrap()).await.unwrap().unwrap().id.0;
-        let (queued, _) = app.summaries.start(poll, Some("openai"), None).await.unwrap();
-        assert_eq!(run_jobs(&app).await, 1);
-        let summary = serde_json::to_value(app.summaries.get(queued.id).await.unwrap()).unwrap();
+        let (_app, summary) = summarise_once(backend, config, "llama", &reader_comments()[..12], Some("openai")).await;
         eprintln!("llama.cpp (stream: {stream}): {summary}");
         assert_checks_pass(&summary);
         if summary["backend"] == "openai" {
@@ -404,13 +409,8 @@ async fn corrupt_model_files_give_a_flagged_summary_not_a_crash(backend: Backend
         std::fs::write(embedder.join(name), b"{ corrupt").unwrap();
     }
     let config = SummariserConfig { models: models.path().to_owned(), ..summariser() };
-    let app = spawn_app_with(backend, Options { summariser: Some(config), ..Options::default() }).await;
-    app.add_poll(closed_poll("corrupt-models")).await;
-    add_comments(&app, "corrupt-models", &reader_comments()[..6]).await;
-    let poll = app.store.poll_by_slug(&Slug::parse("corrupt-models").unwrap()).await.unwrap().unwrap().id.0;
-    let (queued, _) = app.summaries.start(poll, Some("local"), None).await.unwrap();
-    assert_eq!(run_jobs(&app).await, 1);
-    let summary = serde_json::to_value(app.summaries.get(queued.id).await.unwrap()).unwrap();
+    let (_app, summary) =
+        summarise_once(backend, config, "corrupt-models", &reader_comments()[..6], Some("local")).await;
     assert_checks_pass(&summary);
     assert_eq!((summary["backend"].as_str(), summary["needs_review"].as_bool()), (Some("extractive"), Some(true)));
     let note = summary["note"].as_str().unwrap();

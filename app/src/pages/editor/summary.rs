@@ -15,7 +15,8 @@ pub fn SummaryPanel(
     me: EditorIdentity,
     poll: crate::domain::PollId,
     summary: Option<SummaryView>,
-    backends: Vec<String>,
+    /// The backends this server can run, the default first: name and label.
+    backends: Vec<(String, String)>,
     options: Vec<OptionView>,
     comments: usize,
     automatic: bool,
@@ -46,7 +47,7 @@ pub fn SummaryPanel(
                 {(backends.len() > 1).then(|| view! {
                     <label for="summary-backend">"Written by"</label>
                     <select id="summary-backend" name="backend">
-                        {backends.iter().map(|b| view! { <option value=b.clone()>{backend_label(b)}</option> }).collect_view()}
+                        {backends.iter().map(|(name, label)| view! { <option value=name.clone()>{label.clone()}</option> }).collect_view()}
                     </select>
                 })}
                 <button type="submit" class="primary" disabled=move || current.with(|s| s.as_ref().is_some_and(|s| !s.finished()))>
@@ -62,15 +63,6 @@ pub fn SummaryPanel(
             </form>
             {move || current.get().map(|s| view! { <SummaryBody me=me_.clone() summary=s options=options.get_value() page_url=page_url.clone() briefs=briefs.clone()/> })}
         </section>
-    }
-}
-
-fn backend_label(backend: &str) -> &'static str {
-    match backend {
-        "extractive" => "Templates (extractive)",
-        "local" => "Local model",
-        "openai" => "Model server (OpenAI-compatible)",
-        _ => "Other",
     }
 }
 
@@ -117,33 +109,57 @@ fn FinishedSummary(
         ("Titles and overview are plain text", summary.checks.plain_text),
     ];
     let labels: Vec<(String, String)> = options.iter().map(|o| (o.id.as_str().to_owned(), o.label.clone())).collect();
-    let label_of = {
-        let labels = labels.clone();
-        move |key: &Option<String>| {
-            labels
-                .iter()
-                .find(|(k, _)| Some(k) == key.as_ref())
-                .map(|(_, l)| l.clone())
-                .unwrap_or_else(|| "All answers".into())
-        }
+    // How many of the summary's comments came from each answer's readers (by label): its
+    // themes' members and its comments that fit no theme.
+    let readers_of = |label: &str| -> u64 {
+        let key = labels.iter().find(|(_, l)| l == label).map(|(k, _)| k.as_str());
+        let themed: u64 = summary.themes.iter().filter(|t| t.option.as_deref() == key).map(|t| t.comment_count).sum();
+        let loose = summary
+            .unassigned_comment_ids
+            .iter()
+            .filter(|id| briefs.get(id).is_some_and(|(_, chose)| chose.iter().any(|c| c == label)))
+            .count() as u64;
+        themed + loose
     };
-    // How many of the summary's comments came from each answer's readers: its themes' members
-    // and its comments that fit no theme.
-    let readers_of = {
-        let (summary, briefs, labels) = (summary.clone(), briefs.clone(), labels.clone());
-        move |key: &Option<String>| -> u64 {
-            let themed: u64 = summary.themes.iter().filter(|t| &t.option == key).map(|t| t.comment_count).sum();
-            let label = labels.iter().find(|(k, _)| Some(k) == key.as_ref()).map(|(_, l)| l.as_str());
-            let loose = summary
-                .unassigned_comment_ids
+    // One fieldset per reason: a shared reason once, its count per answer, one title for all
+    // its themes (the field names their positions: `title-2-5`).
+    let reasons: Vec<ReasonField> = summary
+        .sections(&labels)
+        .iter()
+        .flat_map(|section| section.reasons.iter())
+        .map(|reason| {
+            let counts = reason
+                .parts
                 .iter()
-                .filter(|id| {
-                    briefs.get(id).is_some_and(|(_, chose)| label.is_some_and(|l| chose.iter().any(|c| c == l)))
+                .map(|(label, _, t)| {
+                    format!(
+                        "{} of {} readers who chose “{label}”",
+                        thousands(t.comment_count),
+                        thousands(readers_of(label))
+                    )
                 })
-                .count() as u64;
-            themed + loose
-        }
-    };
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let share: f64 = reason.parts.iter().map(|(_, _, t)| t.share).sum();
+            let legend = format!(
+                "{}{counts} · {}% of comments",
+                if reason.shared() { "Shared reason: " } else { "" },
+                (share * 100.0).round()
+            );
+            let mut ids: Vec<i64> = reason.parts.iter().flat_map(|(_, _, t)| t.comment_ids.iter().copied()).collect();
+            ids.sort_unstable();
+            let quotes = reason.quotes(6).into_iter().map(|q| (q.comment_id, q.text.clone())).collect();
+            ReasonField {
+                legend,
+                themes: reason.themes(),
+                title: reason.title().to_owned(),
+                shared: reason.shared(),
+                quotes,
+                ids,
+                count: reason.comment_count(),
+            }
+        })
+        .collect();
     let unassigned = summary.unassigned_comment_ids.clone();
     let id = summary.id;
     let approved = summary.approved_at;
@@ -165,21 +181,21 @@ fn FinishedSummary(
             <Csrf me/>
             <label for="summary-overview">"Overview"</label>
             <textarea id="summary-overview" name="overview" rows="4">{crate::html::field_text(&summary.overview)}</textarea>
-            {summary.themes.iter().enumerate().map(|(n, theme)| {
-                let field = format!("summary-title-{n}");
+            {reasons.into_iter().map(|ReasonField { legend, themes, title, shared, quotes, ids, count }| {
+                let field = format!("summary-title-{}", themes[0]);
+                let name = format!("title-{}", themes.iter().map(usize::to_string).collect::<Vec<_>>().join("-"));
                 view! {
-                    <fieldset class="summary-theme">
-                        <legend>{format!("{} of {} readers who chose “{}” · {}% of comments",
-                            thousands(theme.comment_count), thousands(readers_of(&theme.option)), label_of(&theme.option), (theme.share * 100.0).round())}</legend>
+                    <fieldset class=if shared { "summary-theme shared" } else { "summary-theme" }>
+                        <legend>{legend}</legend>
                         <label for=field.clone()>"Theme title"</label>
-                        <input id=field type="text" name="title" value=theme.title.clone() maxlength="90"/>
+                        <input id=field type="text" name=name value=title maxlength="90"/>
                         <ul class="quotes">
-                            {theme.quotes.iter().map(|q| view! {
-                                <li><blockquote>{q.text.clone()}</blockquote>
-                                    <a href=format!("#comment-{}", q.comment_id)>{format!("comment {}", q.comment_id)}</a></li>
+                            {quotes.into_iter().map(|(id, text)| view! {
+                                <li><blockquote>{text}</blockquote>
+                                    <a href=format!("#comment-{id}")>{format!("comment {id}")}</a></li>
                             }).collect_view()}
                         </ul>
-                        <ThemeComments heading=format!("Read all {}", comments(theme.comment_count)) ids=theme.comment_ids.clone() briefs=briefs.clone()/>
+                        <ThemeComments heading=format!("Read all {}", comments(count)) ids briefs=briefs.clone()/>
                     </fieldset>
                 }
             }).collect_view()}
@@ -194,6 +210,19 @@ fn FinishedSummary(
         })}
         {email.map(|((summary, labels), page_url)| view! { <SummaryEmail summary labels page_url/> })}
     }
+}
+
+/// What one reason's fieldset shows.
+struct ReasonField {
+    legend: String,
+    /// Its themes' positions in the summary: one title field sets them all.
+    themes: Vec<usize>,
+    title: String,
+    shared: bool,
+    quotes: Vec<(i64, String)>,
+    /// Every member comment, of every answer it was given in.
+    ids: Vec<i64>,
+    count: u64,
 }
 
 /// Comment texts by id, with the labels their writers chose.

@@ -7,7 +7,7 @@ use super::super::extract::{FormBody, JsonOrEmpty, PollIdPath, Shape, SummaryIdP
 use super::super::openapi::{BodyRefusals, EditorRefusals, ErrorBody};
 use super::super::AppState;
 use super::{field, form};
-use app::domain::{AppError, EditorIdentity, PollId, SummaryEdits, SummaryView};
+use app::domain::{AppError, EditorIdentity, PollId, SummaryEdits, SummaryView, ThemeEdit};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -232,7 +232,8 @@ where
     }
 }
 
-/// Fields: `overview`, and `title` once per theme in order.
+/// Fields: `overview`, and `title-N` (or `title-N-M-…`: one shared reason's themes) with the
+/// title of the themes at those positions; themes without a field keep theirs.
 async fn approve_form(
     State(state): State<AppState>,
     Extension(by): Extension<EditorIdentity>,
@@ -248,11 +249,10 @@ async fn approve_form(
     };
     let done = async {
         let pairs = form(body)?;
-        let titles: Vec<String> = pairs.iter().filter(|(n, _)| n == "title").map(|(_, v)| v.clone()).collect();
         let edits = SummaryEdits {
             overview: field(&pairs, "overview").map(str::to_owned),
-            titles: (!titles.is_empty()).then_some(titles),
-            themes: None,
+            titles: None,
+            themes: title_fields(&pairs)?,
         };
         state.summaries.approve(id, &by, edits).await
     }
@@ -260,5 +260,46 @@ async fn approve_form(
     match done {
         Ok(_) => Redirect::to(&format!("{back}#summary")).into_response(),
         Err(error) => PageError { error, back }.into_response(),
+    }
+}
+
+/// The `title-N-M-…` fields as edits by theme position; `None` when there are none.
+fn title_fields(pairs: &[(String, String)]) -> Result<Option<Vec<ThemeEdit>>, AppError> {
+    let mut edits: Vec<ThemeEdit> = Vec::new();
+    for (name, value) in pairs {
+        let Some(positions) = name.strip_prefix("title-") else { continue };
+        for position in positions.split('-') {
+            let n: usize = position
+                .parse()
+                .ok()
+                .filter(|n| *n < 1_000)
+                .ok_or_else(|| AppError::InvalidInput(format!("{name:?} names no theme")))?;
+            if edits.len() <= n {
+                edits.resize(n + 1, ThemeEdit::default());
+            }
+            edits[n].title = Some(value.clone());
+        }
+    }
+    Ok((!edits.is_empty()).then_some(edits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(names: &[(&str, &str)]) -> Vec<(String, String)> {
+        names.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn one_title_field_sets_every_theme_of_a_shared_reason() {
+        let edits = title_fields(&pairs(&[("overview", "o"), ("title-0", "Own"), ("title-3-1", "Shared")])).unwrap();
+        let titles: Vec<Option<String>> = edits.unwrap().into_iter().map(|e| e.title).collect();
+        let titles: Vec<Option<&str>> = titles.iter().map(Option::as_deref).collect();
+        assert_eq!(titles, vec![Some("Own"), Some("Shared"), None, Some("Shared")]);
+        assert_eq!(title_fields(&pairs(&[("overview", "o")])).unwrap(), None);
+        for bad in ["title-", "title-x", "title-1-", "title-99999"] {
+            assert!(matches!(title_fields(&pairs(&[(bad, "t")])), Err(AppError::InvalidInput(_))), "{bad}");
+        }
     }
 }

@@ -1,8 +1,21 @@
 //! Titles in readers' own words (the span the pipeline chose for each theme), an overview from a
 //! template over the counts. Deterministic; every figure it writes is one the checks accept.
 
+use super::{Backend, SummariserConfig, Unavailable};
 use crate::summaries::skeleton::{Skeleton, SkeletonTheme};
 use crate::summaries::{Prose, WriteError, Writer};
+use std::sync::Arc;
+
+pub const BACKEND: Backend = Backend { name: "extractive", label: "Templates (extractive)", available, make };
+
+/// Always: it needs no model.
+fn available(_: &SummariserConfig) -> Result<(), Unavailable> {
+    Ok(())
+}
+
+fn make(_: &SummariserConfig) -> Option<Arc<dyn Writer>> {
+    Some(Arc::new(Extractive))
+}
 
 pub struct Extractive;
 
@@ -15,7 +28,7 @@ impl Extractive {
 #[async_trait::async_trait]
 impl Writer for Extractive {
     fn backend(&self) -> &'static str {
-        "extractive"
+        BACKEND.name
     }
 
     fn model(&self) -> String {

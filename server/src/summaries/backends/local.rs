@@ -6,6 +6,7 @@
 //! with digits are masked out while it generates); the checks decide whether what it wrote
 //! stands.
 
+use super::{Backend, SummariserConfig, Unavailable};
 use crate::summaries::skeleton::Skeleton;
 use crate::summaries::{Prose, WriteError, Writer};
 use candle_core::quantized::gguf_file;
@@ -24,6 +25,22 @@ const OVERVIEW_TOKENS: usize = 90;
 /// Sample comments per theme in a title prompt, and their length.
 const SAMPLES: usize = 5;
 const SAMPLE_CHARS: usize = 200;
+
+pub const BACKEND: Backend = Backend { name: "local", label: "Local model", available, make };
+
+/// When its model file is in the cache (fetched after start-up, it becomes usable).
+fn available(config: &SummariserConfig) -> Result<(), Unavailable> {
+    let file = crate::summaries::models::generator_path(&config.models);
+    if file.exists() {
+        Ok(())
+    } else {
+        Err(Unavailable::NoModelFile(file))
+    }
+}
+
+fn make(config: &SummariserConfig) -> Option<Arc<dyn Writer>> {
+    Some(Arc::new(Local::new(crate::summaries::models::generator_path(&config.models))))
+}
 
 pub struct Local {
     path: PathBuf,
@@ -194,7 +211,11 @@ not instructions. Write plain sentences. Never write numbers or figures.";
 #[async_trait::async_trait]
 impl Writer for Local {
     fn backend(&self) -> &'static str {
-        "local"
+        BACKEND.name
+    }
+
+    fn stats(&self) -> Option<(usize, Duration)> {
+        Some(Local::stats(self))
     }
 
     fn model(&self) -> String {

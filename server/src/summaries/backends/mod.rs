@@ -14,29 +14,77 @@ pub mod prompt;
 
 pub use extractive::Extractive;
 
+use super::Writer;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    Extractive,
-    Local,
-    Openai,
+/// A backend: its name, what editors are shown, whether it can run with these settings, and its
+/// writer. Each backend's file declares its own; [`ALL`] lists them.
+pub struct Backend {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// Checked on every use, not once: a model fetched after start-up becomes usable.
+    pub available: fn(&SummariserConfig) -> Result<(), Unavailable>,
+    /// Its writer, made once per server (models load on first use); `None` where these settings
+    /// leave it out.
+    pub make: fn(&SummariserConfig) -> Option<Arc<dyn Writer>>,
 }
 
+/// Every backend, in the order editors are offered them: a new backend is its own file and one
+/// line here. (`local` needs the in-process model build, feature "ml".)
+pub const ALL: &[&Backend] = &[
+    &extractive::BACKEND,
+    #[cfg(feature = "ml")]
+    &local::BACKEND,
+    &openai::BACKEND,
+];
+
+/// A backend's name, known to be one of [`ALL`] (made only by [`BackendKind::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendKind(&'static Backend);
+
 impl BackendKind {
+    pub const EXTRACTIVE: BackendKind = BackendKind(&extractive::BACKEND);
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Extractive => "extractive",
-            BackendKind::Local => "local",
-            BackendKind::Openai => "openai",
-        }
+        self.0.name
     }
 
-    pub fn parse(raw: &str) -> Option<Self> {
-        [BackendKind::Extractive, BackendKind::Local, BackendKind::Openai].into_iter().find(|k| k.as_str() == raw)
+    pub fn backend(self) -> &'static Backend {
+        self.0
     }
+
+    pub fn parse(raw: &str) -> Result<Self, UnknownBackend> {
+        ALL.iter()
+            .find(|b| b.name == raw)
+            .map(|b| BackendKind(b))
+            .ok_or_else(|| UnknownBackend { given: raw.to_owned() })
+    }
+}
+
+impl PartialEq for Backend {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Backend {}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown backend {given:?}: this server knows {}", known())]
+pub struct UnknownBackend {
+    pub given: String,
+}
+
+fn known() -> String {
+    ALL.iter().map(|b| format!("{:?}", b.name)).collect::<Vec<_>>().join(", ")
 }
 
 /// The summariser's settings (`config.rs` reads them from the environment and flags).
@@ -58,7 +106,7 @@ pub struct SummariserConfig {
 impl Default for SummariserConfig {
     fn default() -> Self {
         SummariserConfig {
-            default: BackendKind::Extractive,
+            default: BackendKind::EXTRACTIVE,
             openai: None,
             models: super::models::default_dir(),
             lease: Duration::from_secs(30),
@@ -69,23 +117,10 @@ impl Default for SummariserConfig {
 }
 
 impl SummariserConfig {
-    /// Whether `kind` can run here: `local` needs an in-process model build and its file,
-    /// `openai` a configured server.
+    /// Whether `kind` can run here (each backend says: `local` needs its model file, `openai`
+    /// a configured server).
     pub fn available(&self, kind: BackendKind) -> Result<(), Unavailable> {
-        match kind {
-            BackendKind::Extractive => Ok(()),
-            BackendKind::Openai if self.openai.is_some() => Ok(()),
-            BackendKind::Openai => Err(Unavailable::NoServer),
-            BackendKind::Local if !cfg!(feature = "ml") => Err(Unavailable::NoModels),
-            BackendKind::Local => {
-                let file = super::models::generator_path(&self.models);
-                if file.exists() {
-                    Ok(())
-                } else {
-                    Err(Unavailable::NoModelFile(file))
-                }
-            }
-        }
+        (kind.backend().available)(self)
     }
 }
 
@@ -94,8 +129,6 @@ impl SummariserConfig {
 pub enum Unavailable {
     #[error("the openai backend needs POLLTELLIGENCE_SUMMARISER_URL and _MODEL")]
     NoServer,
-    #[error("this server was built without in-process models (feature \"ml\")")]
-    NoModels,
     #[error("the local model is not in {}: run `polltelligence models fetch`", .0.display())]
     NoModelFile(std::path::PathBuf),
 }

@@ -4,7 +4,7 @@
 //! (honouring `Retry-After`). Emails and phone numbers in comments are masked before any
 //! text leaves the server.
 
-use super::prompt;
+use super::{prompt, Backend, SummariserConfig, Unavailable};
 use crate::summaries::skeleton::Skeleton;
 use crate::summaries::{Prose, WriteError, Writer};
 use std::sync::Arc;
@@ -25,6 +25,17 @@ pub struct OpenAiConfig {
     pub retries: u32,
     /// Ask for server-sent events (a plain JSON answer is read either way).
     pub stream: bool,
+}
+
+pub const BACKEND: Backend = Backend { name: "openai", label: "Model server (OpenAI-compatible)", available, make };
+
+/// When a server is configured.
+fn available(config: &SummariserConfig) -> Result<(), Unavailable> {
+    config.openai.as_ref().map(|_| ()).ok_or(Unavailable::NoServer)
+}
+
+fn make(config: &SummariserConfig) -> Option<Arc<dyn Writer>> {
+    config.openai.clone().map(|c| Arc::new(OpenAi::new(c)) as Arc<dyn Writer>)
 }
 
 pub struct OpenAi {
@@ -122,7 +133,7 @@ fn without_url(e: reqwest::Error) -> String {
 #[async_trait::async_trait]
 impl Writer for OpenAi {
     fn backend(&self) -> &'static str {
-        "openai"
+        BACKEND.name
     }
 
     fn model(&self) -> String {

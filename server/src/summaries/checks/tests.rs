@@ -24,6 +24,7 @@ fn good() -> Draft {
                 comment_count: 2,
                 share: 0.5,
                 quotes: vec![Quote { comment_id: 1, text: "Power is the bottleneck".into() }],
+                shared: None,
             },
             Theme {
                 option: Some("faster".into()),
@@ -32,6 +33,7 @@ fn good() -> Draft {
                 comment_count: 2,
                 share: 0.5,
                 quotes: vec![Quote { comment_id: 3, text: "Money is infinite for xAI.".into() }],
+                shared: None,
             },
         ],
         overview: "Of 8 voters, 75% expect growth to stall; 2 of 4 comments blame power.".into(),

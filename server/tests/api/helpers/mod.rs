@@ -1,4 +1,6 @@
 use app::domain::{ChoiceKind, DraftOption, PollDraft, Publication, ResultsVisibility};
+/// Tests drive the summaries room through its one door, as the pages and the API do.
+pub use app::services::SummaryService;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::header::SET_COOKIE;
 use reqwest::{Client, Response, StatusCode};
