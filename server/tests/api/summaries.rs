@@ -217,10 +217,15 @@ async fn a_summary_is_grounded_approved_and_shown_to_readers(backend: Backend) {
     assert_eq!(dashboard.status(), StatusCode::OK);
     let html = dashboard.text().await.unwrap();
     let themes = repeat["themes"].as_array().unwrap();
+    // A shared reason (the same `shared` number in two answers) is shown once.
+    let mut shared: Vec<i64> = themes.iter().filter_map(|t| t["shared"].as_i64()).collect();
+    let in_shared = shared.len();
+    shared.sort_unstable();
+    shared.dedup();
     assert_eq!(
         html.matches("<details class=\"theme-comments\"").count(),
-        themes.len() + 1,
-        "one per theme and one for none"
+        themes.len() - in_shared + shared.len() + 1,
+        "one per reason and one for none"
     );
     let loose = repeat["unassigned_comment_ids"].as_array().unwrap().len();
     let plural = if loose == 1 { "comment" } else { "comments" };
@@ -339,4 +344,40 @@ async fn bad_requests_get_clear_errors(backend: Backend) {
     assert!(empty["overview"].as_str().unwrap().contains("No reader left a comment"), "{empty}");
 }
 
-on_both_stores!(a_summary_is_grounded_approved_and_shown_to_readers, bad_requests_get_clear_errors,);
+/// Themes of more comments than a page: the dashboard lists a theme's first 50, and each further
+/// 50 behind a disclosure of its own (paging without JavaScript).
+async fn a_big_theme_is_paged_without_javascript(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_poll(closed_poll("paged")).await;
+    const WAYS: [&str; 4] = [
+        "The power grid cannot keep up with new data centres",
+        "Grid connections for data centres take years",
+        "Utilities cannot deliver power to new data centres fast enough",
+        "The grid queue for data centre power is years long",
+    ];
+    let comments: Vec<(&str, String)> =
+        (0..240).map(|i| ("yes", format!("{}, writes reader number {i}.", WAYS[i % 4]))).collect();
+    add_comments(&app, "paged", &comments).await;
+    let poll = poll_id(&app, "paged").await;
+    let editor = app.editor().await;
+    let (status, body) =
+        editor.send_json(Method::POST, &format!("/api/v1/editor/polls/{poll}/summaries"), &json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(run_jobs(&app).await, 1);
+    let done = summary(&editor, body["summary"]["id"].as_i64().unwrap()).await;
+    let biggest =
+        done["themes"].as_array().unwrap().iter().map(|t| t["comment_ids"].as_array().unwrap().len()).max().unwrap();
+    assert!(biggest > 50, "a theme of over a page: {done}");
+    let html = editor.client.get(app.url(&format!("/editor/polls/{poll}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("Comments 51–{} of {biggest}", biggest.min(100))), "its second page");
+    // Each page is a numbered list that goes on from the last; the first page of each theme
+    // shows at once.
+    assert!(html.contains("<ol start=\"51\">"));
+    assert!(!html.contains(&format!("Comments 1–50 of {biggest}")));
+}
+
+on_both_stores!(
+    a_summary_is_grounded_approved_and_shown_to_readers,
+    bad_requests_get_clear_errors,
+    a_big_theme_is_paged_without_javascript,
+);

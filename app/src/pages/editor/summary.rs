@@ -231,29 +231,34 @@ pub type Briefs = std::sync::Arc<std::collections::HashMap<i64, (String, Vec<Str
 /// How many of a theme's comments are listed at a time.
 const THEME_PAGE: usize = 50;
 
-/// All of a theme's comments (or those that fit none), behind a disclosure, a page at a time;
-/// each links to the comment in the dashboard's list, where it can be hidden. Without
-/// JavaScript the first page shows and the rest are in that list.
+/// All of a theme's comments (or those that fit none), behind a disclosure, a page at a time:
+/// the first page, then each further page behind its own disclosure ("Comments 51–100 of
+/// 1,204"), so paging needs no JavaScript. Each links to the comment in the dashboard's list,
+/// where it can be hidden.
 #[component]
 fn ThemeComments(heading: String, ids: Vec<i64>, briefs: Briefs) -> impl IntoView {
-    let shown = RwSignal::new(THEME_PAGE);
     let total = ids.len();
-    let ids = StoredValue::new(ids);
+    let item = move |id: &i64| {
+        let body = briefs.get(id).map(|(body, _)| body.clone()).unwrap_or_else(|| "(deleted)".into());
+        view! { <li><a href=format!("#comment-{id}")>{format!("comment {id}")}</a>" "{body}</li> }
+    };
+    let pages: Vec<Vec<i64>> = ids.chunks(THEME_PAGE).map(<[i64]>::to_vec).collect();
+    let mut pages = pages.into_iter().enumerate();
+    let first = pages.next().map(|(_, page)| page).unwrap_or_default();
     view! {
         <details class="theme-comments">
             <summary>{heading}</summary>
-            <ol>
-                {move || ids.with_value(|ids| ids.iter().take(shown.get()).map(|id| {
-                    let body = briefs.get(id).map(|(body, _)| body.clone()).unwrap_or_else(|| "(deleted)".into());
-                    view! { <li><a href=format!("#comment-{id}")>{format!("comment {id}")}</a>" "{body}</li> }
-                }).collect_view())}
-            </ol>
-            {(total > THEME_PAGE).then(|| view! {
-                <p class="hint">{move || format!("Showing {} of {}. ", shown.get().min(total), thousands(total as u64))}
-                    <button type="button" class="link" disabled=move || shown.get() >= total
-                        on:click=move |_| shown.update(|s| *s += THEME_PAGE)>"Show more"</button>
-                </p>
-            })}
+            <ol>{first.iter().map(item.clone()).collect_view()}</ol>
+            {pages.map(|(n, page)| {
+                let from = n * THEME_PAGE + 1;
+                let to = from + page.len() - 1;
+                view! {
+                    <details class="theme-page">
+                        <summary>{format!("Comments {}–{} of {}", thousands(from as u64), thousands(to as u64), thousands(total as u64))}</summary>
+                        <ol start=from.to_string()>{page.iter().map(item.clone()).collect_view()}</ol>
+                    </details>
+                }
+            }).collect_view()}
         </details>
     }
 }
