@@ -210,6 +210,11 @@ fn edited(text: &str, max: usize, what: &str) -> Result<String, AppError> {
 }
 
 pub(super) fn internal(e: crate::store::StoreError) -> AppError {
+    if e.is_unavailable() {
+        // The database is down or restarting: a 503, as the other services answer, so clients retry.
+        tracing::warn!(error = %e, "storage unavailable (summaries)");
+        return AppError::Unavailable;
+    }
     tracing::error!(error = %e, "storage failure (summaries)");
     AppError::Internal
 }

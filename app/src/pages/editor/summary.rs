@@ -147,7 +147,9 @@ fn FinishedSummary(
                 (share * 100.0).round()
             );
             let mut ids: Vec<i64> = reason.parts.iter().flat_map(|(_, _, t)| t.comment_ids.iter().copied()).collect();
+            // A writer of both answers (multiple choice) is listed once.
             ids.sort_unstable();
+            ids.dedup();
             let quotes = reason.quotes(6).into_iter().map(|q| (q.comment_id, q.text.clone())).collect();
             ReasonField {
                 legend,
@@ -155,8 +157,8 @@ fn FinishedSummary(
                 title: reason.title().to_owned(),
                 shared: reason.shared(),
                 quotes,
+                count: ids.len() as u64,
                 ids,
-                count: reason.comment_count(),
             }
         })
         .collect();
