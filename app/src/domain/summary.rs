@@ -142,20 +142,23 @@ impl SummaryView {
     /// shared reason once at the end. Themes of an answer not in `labels` come under
     /// "All answers".
     pub fn sections(&self, labels: &[(String, String)]) -> Vec<ReasonSection<'_>> {
-        let label_of = |theme: &SummaryTheme| {
-            labels.iter().find(|(k, _)| theme.option.as_deref() == Some(k.as_str())).map(|(_, l)| l.clone())
-        };
+        const ALL: &str = "All answers";
+        let known = |theme: &SummaryTheme| labels.iter().find(|(k, _)| theme.option.as_deref() == Some(k.as_str()));
+        let label_of = |theme: &SummaryTheme| known(theme).map_or(ALL, |(_, l)| l.as_str()).to_owned();
         // A shared number held by themes of at least two answers.
         let shared = |theme: &SummaryTheme| {
             theme.shared.filter(|n| {
                 let mut answers: Vec<&Option<String>> =
                     self.themes.iter().filter(|t| t.shared == Some(*n)).map(|t| &t.option).collect();
+                answers.sort();
                 answers.dedup();
                 answers.len() > 1
             })
         };
         let mut sections: Vec<ReasonSection> = Vec::new();
-        for (key, label) in labels.iter().map(|(k, l)| (Some(k.as_str()), Some(l.clone()))).chain([(None, None)]) {
+        // Each answer's own reasons, in the poll's order; then those of answers not in `labels`.
+        let answers = labels.iter().map(|(k, l)| (Some(k.as_str()), l.as_str())).chain([(None, ALL)]);
+        for (key, label) in answers {
             let reasons: Vec<Reason> = self
                 .themes
                 .iter()
@@ -163,12 +166,12 @@ impl SummaryView {
                 .filter(|(_, t)| shared(t).is_none())
                 .filter(|(_, t)| match key {
                     Some(key) => t.option.as_deref() == Some(key),
-                    None => label_of(t).is_none(),
+                    None => known(t).is_none(),
                 })
-                .map(|(i, t)| Reason { parts: vec![(label.clone().unwrap_or_else(|| "All answers".into()), i, t)] })
+                .map(|(i, t)| Reason { parts: vec![(label.to_owned(), i, t)] })
                 .collect();
             if !reasons.is_empty() {
-                sections.push(ReasonSection { answer: Some(label.unwrap_or_else(|| "All answers".into())), reasons });
+                sections.push(ReasonSection { answer: Some(label.to_owned()), reasons });
             }
         }
         let mut numbers: Vec<usize> = self.themes.iter().filter_map(shared).collect();
@@ -182,7 +185,7 @@ impl SummaryView {
                     .iter()
                     .enumerate()
                     .filter(|(_, t)| t.shared == Some(n))
-                    .map(|(i, t)| (label_of(t).unwrap_or_else(|| "All answers".into()), i, t))
+                    .map(|(i, t)| (label_of(t), i, t))
                     .collect();
                 parts.sort_by(|a, b| b.2.comment_count.cmp(&a.2.comment_count).then(a.1.cmp(&b.1)));
                 Reason { parts }

@@ -4,7 +4,7 @@
 //! dies mid-job lets its lease lapse and another instance takes the job over; after three
 //! such tries the job fails with a message.
 
-use super::backends::{self, BackendKind, SummariserConfig};
+use super::backends::{BackendKind, SummariserConfig};
 use super::checks::{self};
 use super::embed::Embedder;
 use super::view::{self, StoredResult};
@@ -29,8 +29,7 @@ pub struct Summaries {
 
 impl Summaries {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: SummariserConfig) -> Arc<Self> {
-        let writers =
-            backends::ALL.iter().filter_map(|b| Some((BackendKind::parse(b.name).ok()?, (b.make)(&config)?))).collect();
+        let writers = BackendKind::all().filter_map(|k| Some((k, (k.backend().make)(&config)?))).collect();
         let worker = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         Arc::new(Summaries { store, clock, config, worker, wake: Notify::new(), embedder: OnceCell::new(), writers })
     }

@@ -61,6 +61,41 @@ fn centre_of(members: &[usize], vectors: &[Vec<f32>]) -> Vec<f32> {
     sum
 }
 
+/// What a set of comments shares: their mean vector, and the question's direction once that
+/// mean is out. Both are taken out of a vector before comparing reasons.
+struct Common {
+    mean: Vec<f32>,
+    asked: Option<Vec<f32>>,
+}
+
+impl Common {
+    fn of<'a>(vectors: impl ExactSizeIterator<Item = &'a [f32]>, question: Option<&[f32]>) -> Common {
+        let n = vectors.len() as f32;
+        let mut mean: Vec<f32> = Vec::new();
+        for v in vectors {
+            mean.resize(v.len(), 0.0);
+            mean.iter_mut().zip(v).for_each(|(m, x)| *m += x / n);
+        }
+        let asked = question.map(|q| {
+            let mut a: Vec<f32> = q.iter().zip(&mean).map(|(x, m)| x - m).collect();
+            normalise(&mut a);
+            a
+        });
+        Common { mean, asked }
+    }
+
+    /// `v` less the mean and its part along the question, unit length.
+    fn take_out(&self, v: &[f32]) -> Vec<f32> {
+        let mut c: Vec<f32> = v.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
+        if let Some(a) = &self.asked {
+            let along = dot(&c, a);
+            c.iter_mut().zip(a).for_each(|(x, y)| *x -= along * y);
+        }
+        normalise(&mut c);
+        c
+    }
+}
+
 /// The smallest theme `n` comments may have.
 pub fn min_members(n: usize) -> usize {
     ((n as f64 * MIN_SHARE).ceil() as usize).max(MIN_MEMBERS)
@@ -82,29 +117,8 @@ pub fn find(vectors: &[&[f32]], question: Option<&[f32]>, seed: u64) -> Found {
         let centre = centre_of(&all, &centred);
         return Found { themes: vec![(all, centre)], unassigned: Vec::new(), centred };
     }
-    let dims = vectors[0].len();
-    let mut mean = vec![0f32; dims];
-    for v in vectors {
-        mean.iter_mut().zip(v.iter()).for_each(|(m, x)| *m += x / n as f32);
-    }
-    // The question's direction, in the centred space.
-    let asked: Option<Vec<f32>> = question.map(|q| {
-        let mut a: Vec<f32> = q.iter().zip(&mean).map(|(x, m)| x - m).collect();
-        normalise(&mut a);
-        a
-    });
-    let centred: Vec<Vec<f32>> = vectors
-        .iter()
-        .map(|v| {
-            let mut c: Vec<f32> = v.iter().zip(&mean).map(|(x, m)| x - m).collect();
-            if let Some(a) = &asked {
-                let along = dot(&c, a);
-                c.iter_mut().zip(a).for_each(|(x, y)| *x -= along * y);
-            }
-            normalise(&mut c);
-            c
-        })
-        .collect();
+    let common = Common::of(vectors.iter().copied(), question);
+    let centred: Vec<Vec<f32>> = vectors.iter().map(|v| common.take_out(v)).collect();
     let refs: Vec<&[f32]> = centred.iter().map(Vec::as_slice).collect();
     let k = (n / min).clamp(1, MAX_GROUPS);
     let mut groups: Vec<(Vec<usize>, Vec<f32>)> = cluster::kmeans(&refs, k, seed);
@@ -187,8 +201,9 @@ pub fn typical(members: &[usize], centre: &[f32], vectors: &[Vec<f32>], limit: u
 
 /// Which themes of different answers give the same reason. `themes`: each theme's answer and
 /// members (indices into `vectors`, every comment's unit vector; `negated`: whether each comment
-/// says "not", "no", "never" or a word in "n't"); `question`: the question's vector. Returns each theme's shared group (numbered from 0 in order of first theme) or
-/// `None`; a group holds at most one theme per answer.
+/// says "not", "no", "never" or a word in "n't"); `question`: the question's vector. Returns
+/// each theme's shared group (numbered from 0 in order of first theme) or `None`; a group holds
+/// at most one theme per answer.
 pub fn shared(
     themes: &[(usize, &[usize])],
     vectors: &[Vec<f32>],
@@ -196,33 +211,13 @@ pub fn shared(
     question: Option<&[f32]>,
 ) -> Vec<Option<usize>> {
     let mut groups = vec![None; themes.len()];
-    let dims = vectors.first().map_or(0, Vec::len);
-    if themes.len() < 2 || dims == 0 {
+    if themes.len() < 2 || vectors.first().is_none_or(Vec::is_empty) {
         return groups;
     }
     // What the whole poll shares (its topic) and the question's direction are taken out.
-    let mut mean = vec![0f32; dims];
-    for v in vectors {
-        mean.iter_mut().zip(v).for_each(|(m, x)| *m += x / vectors.len() as f32);
-    }
-    let asked: Option<Vec<f32>> = question.map(|q| {
-        let mut a: Vec<f32> = q.iter().zip(&mean).map(|(x, m)| x - m).collect();
-        normalise(&mut a);
-        a
-    });
-    let centres: Vec<Vec<f32>> = themes
-        .iter()
-        .map(|(_, members)| {
-            let mut c = centre_of(members, vectors);
-            c.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
-            if let Some(a) = &asked {
-                let along = dot(&c, a);
-                c.iter_mut().zip(a).for_each(|(x, y)| *x -= along * y);
-            }
-            normalise(&mut c);
-            c
-        })
-        .collect();
+    let common = Common::of(vectors.iter().map(Vec::as_slice), question);
+    let centres: Vec<Vec<f32>> =
+        themes.iter().map(|(_, members)| common.take_out(&centre_of(members, vectors))).collect();
     // Theme `a`'s nearest theme of `answer`, with the cosine.
     let nearest = |a: usize, answer: usize| -> Option<(usize, f32)> {
         (0..themes.len())

@@ -375,7 +375,8 @@ async fn revoke_token(
 mod tests {
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    /// Form fields as the form parser gives them (the summaries forms' tests use it too).
+    pub(super) fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
     }
 

@@ -285,11 +285,8 @@ fn title_fields(pairs: &[(String, String)]) -> Result<Option<Vec<ThemeEdit>>, Ap
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::pairs;
     use super::*;
-
-    fn pairs(names: &[(&str, &str)]) -> Vec<(String, String)> {
-        names.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
-    }
 
     #[test]
     fn one_title_field_sets_every_theme_of_a_shared_reason() {

@@ -55,11 +55,13 @@ impl BackendKind {
         self.0
     }
 
+    /// Every backend of [`ALL`], in its order.
+    pub fn all() -> impl Iterator<Item = BackendKind> {
+        ALL.iter().map(|b| BackendKind(b))
+    }
+
     pub fn parse(raw: &str) -> Result<Self, UnknownBackend> {
-        ALL.iter()
-            .find(|b| b.name == raw)
-            .map(|b| BackendKind(b))
-            .ok_or_else(|| UnknownBackend { given: raw.to_owned() })
+        Self::all().find(|k| k.as_str() == raw).ok_or_else(|| UnknownBackend { given: raw.to_owned() })
     }
 }
 
